@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make demo: a throwaway cluster of its own (data dir /tmp/spine/demo, port 54329, Unix socket
+# only, pg_cron and spine preloaded), a database with both extensions, a generated marketplace,
+# what exists of the pipeline, and a readable summary. Re-running starts over cleanly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+
+DIR="$RUN_DIR/demo"
+PORT=54329
+DB=spine_demo
+LISTINGS=${DEMO_LISTINGS:-20000}
+
+say "stopping a previous demo cluster (if any) before installing spine.so"
+stop_cluster "$DIR"
+say "building and installing spine (release)"
+install_release 2>&1 | grep -E "Installing|Finished|error" || true
+
+say "starting the demo cluster in $DIR (port $PORT)"
+init_cluster "$DIR" "$PORT" "$DB"
+start_cluster "$DIR"
+create_db "$DIR" "$PORT" "$DB"
+psql_in "$DIR" "$PORT" "$DB" -c "CREATE EXTENSION IF NOT EXISTS pg_cron" \
+  -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS spine CASCADE" -c "CREATE EXTENSION spine"
+
+say "generating a marketplace of $LISTINGS listings"
+psql_in "$DIR" "$PORT" "$DB" -v listings="$LISTINGS" -f scripts/demo.sql
+
+echo
+echo "The demo cluster keeps running: make psql opens a shell into it, make demo-stop stops it."

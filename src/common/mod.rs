@@ -1,0 +1,3 @@
+//! Pieces every concern shares: error reporting and settings (GUCs).
+pub mod error;
+pub mod guc;
