@@ -187,7 +187,9 @@ mod spine {
     /// at `spine.demo_anchor` (default: today 00:00 UTC), with their events, images, regional
     /// reference data and the planted ground truth. Same seed and anchor, same rows. Refuses a
     /// marketplace that already holds listings. Returns the number of listings written.
-    #[pg_extern(volatile, parallel_unsafe)]
+    /// SECURITY DEFINER (it restructures constraints for a bulk load) and not granted to PUBLIC.
+    #[pg_extern(volatile, parallel_unsafe, security_definer)]
+    #[search_path(pg_catalog, pg_temp)]
     fn generate_demo_data(
         listings: Option<i32>,
         days: default!(Option<i32>, 90),
@@ -205,7 +207,8 @@ mod spine {
 
     /// Removes all marketplace data and demo ground truth (listings, events, landing batches,
     /// images, labels, reference data) so spine.generate_demo_data can run again.
-    #[pg_extern(volatile, parallel_unsafe)]
+    #[pg_extern(volatile, parallel_unsafe, security_definer)]
+    #[search_path(pg_catalog, pg_temp)]
     fn clear_demo_data() {
         super::load::clear();
     }

@@ -20,4 +20,10 @@ WHERE n.nspname IN ('marketplace', 'ml', 'audit', 'spine')
 ORDER BY p.oid::regprocedure::text;
 
 -- tables whose user rows pg_dump keeps
-SELECT unnest(extconfig)::regclass AS dumped_config FROM pg_extension WHERE extname = 'spine' ORDER BY 1::text;
+SELECT unnest(extconfig)::regclass AS dumped_config FROM pg_extension WHERE extname = 'spine' ORDER BY 1;
+
+-- the destructive demo functions are not for PUBLIC
+CREATE ROLE spine_regress_nobody;
+SELECT f, has_function_privilege('spine_regress_nobody', f, 'EXECUTE') AS nobody_may_execute
+FROM unnest(ARRAY['spine.clear_demo_data()', 'spine.generate_demo_data(integer,integer,integer)', 'spine.ingest_landing(bigint)']) AS f;
+DROP ROLE spine_regress_nobody;

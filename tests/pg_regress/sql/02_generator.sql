@@ -4,6 +4,14 @@ SET spine.demo_anchor = '2026-11-01 00:00+00';
 SET TimeZone = 'UTC';
 SELECT spine.generate_demo_data(2000, 90, 42);
 
+-- the bulk load restored every constraint and index it set aside
+SELECT conrelid::regclass AS "table", conname, contype, convalidated
+FROM pg_constraint WHERE connamespace = 'marketplace'::regnamespace AND contype IN ('f', 'u', 'p')
+ORDER BY conrelid::regclass::text, conname;
+SELECT indexrelid::regclass AS index FROM pg_index
+WHERE indrelid IN ('marketplace.listings'::regclass, 'marketplace.listing_events'::regclass, 'marketplace.listing_images'::regclass)
+ORDER BY indexrelid::regclass::text;
+
 SELECT status, count(*) FROM marketplace.listings GROUP BY 1 ORDER BY 1;
 SELECT powertrain, count(*) FROM marketplace.listings GROUP BY 1 ORDER BY 1;
 SELECT event_type, count(*) FROM marketplace.listing_events GROUP BY 1 ORDER BY 1;
