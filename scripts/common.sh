@@ -55,7 +55,8 @@ init_cluster() {
 start_cluster() {
   local dir=$1
   cluster_running "$dir" && return 0
-  "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null
+  # a developer's RUST_BACKTRACE would make every error raised through Rust carry a backtrace
+  env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null
 }
 
 # stop_cluster DIR

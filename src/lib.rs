@@ -7,6 +7,7 @@ use pgrx::prelude::*;
 
 pub mod common;
 pub mod demo;
+pub mod hashing;
 pub mod ingest;
 
 // Tables, indexes and comments of the data model (DESIGN §2), before any function.

@@ -1,3 +1,4 @@
 //! Pieces every concern shares: error reporting and settings (GUCs).
 pub mod error;
 pub mod guc;
+pub mod regclass;
