@@ -2,7 +2,8 @@
 # make bench: benchmarks on a throwaway cluster of their own (/tmp/spine/bench, port 54349,
 # pg_cron and spine preloaded, shared_buffers 512MB, fsync on, wal_level replica). Each result
 # is printed as a ratio against a named baseline measured in the same run, and appended to
-# target/bench/results.tsv. BENCH_LISTINGS (default 1000000) sets the generator's size.
+# target/bench/results.tsv. BENCH_LISTINGS (default 1000000) sets the generator's size;
+# BENCH=generator|hashing runs one group (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
@@ -36,6 +37,17 @@ time_sql() {
   echo "$t1 - $t0" | awk -F' - ' '{printf "%.2f", $1 - $2}'
 }
 
+# best_of N LABEL SQL...: the fastest of N runs (the first warms the cache like the others)
+best_of() {
+  local n=$1 best="" t i
+  shift
+  for i in $(seq "$n"); do
+    t=$(time_sql "$@")
+    best=$(awk -v a="$t" -v b="${best:-$t}" 'BEGIN {print (a < b) ? a : b}')
+  done
+  echo "$best"
+}
+
 # report NAME SECONDS BASELINE_NAME BASELINE_SECONDS GOAL_TEXT VERDICT
 report() {
   local ratio
@@ -44,23 +56,105 @@ report() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$1" "$2" "$3" "$4" "$ratio" "$5" "$6" >> "$RESULTS"
 }
 
-say "generator: spine.generate_demo_data($N) (goal: 1M listings with their events in <= 90 s)"
-gen=$(time_sql gen -c "SET spine.demo_anchor = '2026-11-01 00:00+00'" -c "SELECT spine.generate_demo_data($N)")
-counts=$(q -c "SELECT (SELECT count(*) FROM marketplace.listings) || ' listings, ' || (SELECT count(*) FROM marketplace.listing_events) || ' events, ' || (SELECT count(*) FROM marketplace.listing_images) || ' images'")
-echo "    wrote $counts"
-# baseline: writing exactly the same rows by copying them into identical tables (same columns,
-# indexes and constraints) — the cost of the writes alone, without generating anything
-base=$(time_sql base -c "CREATE SCHEMA IF NOT EXISTS bench" \
-  -c "CREATE TABLE bench.listings (LIKE marketplace.listings INCLUDING ALL)" \
-  -c "CREATE TABLE bench.listing_events (LIKE marketplace.listing_events INCLUDING ALL)" \
-  -c "CREATE TABLE bench.listing_images (LIKE marketplace.listing_images INCLUDING ALL)" \
-  -c "INSERT INTO bench.listings SELECT * FROM marketplace.listings" \
-  -c "INSERT INTO bench.listing_events SELECT * FROM marketplace.listing_events" \
-  -c "INSERT INTO bench.listing_images SELECT * FROM marketplace.listing_images")
-goal=$(awk -v n="$N" 'BEGIN {printf "%.1f", 90 * n / 1000000}')
-verdict=$(awk -v t="$gen" -v g="$goal" 'BEGIN {print (t <= g) ? "PASS" : "MISS"}')
-report "generate_demo_data($N)" "$gen" "copy_same_rows_into_like_tables" "$base" "goal<=${goal}s" "$verdict"
-q -c "DROP SCHEMA bench CASCADE" >/dev/null
+bench_generator() {
+  say "generator: spine.generate_demo_data($N) (goal: 1M listings with their events in <= 90 s)"
+  gen=$(time_sql gen -c "SET spine.demo_anchor = '2026-11-01 00:00+00'" -c "SELECT spine.generate_demo_data($N)")
+  counts=$(q -c "SELECT (SELECT count(*) FROM marketplace.listings) || ' listings, ' || (SELECT count(*) FROM marketplace.listing_events) || ' events, ' || (SELECT count(*) FROM marketplace.listing_images) || ' images'")
+  echo "    wrote $counts"
+  # baseline: writing exactly the same rows by copying them into identical tables (same columns,
+  # indexes and constraints) — the cost of the writes alone, without generating anything
+  base=$(time_sql base -c "CREATE SCHEMA IF NOT EXISTS bench" \
+    -c "CREATE TABLE bench.listings (LIKE marketplace.listings INCLUDING ALL)" \
+    -c "CREATE TABLE bench.listing_events (LIKE marketplace.listing_events INCLUDING ALL)" \
+    -c "CREATE TABLE bench.listing_images (LIKE marketplace.listing_images INCLUDING ALL)" \
+    -c "INSERT INTO bench.listings SELECT * FROM marketplace.listings" \
+    -c "INSERT INTO bench.listing_events SELECT * FROM marketplace.listing_events" \
+    -c "INSERT INTO bench.listing_images SELECT * FROM marketplace.listing_images")
+  goal=$(awk -v n="$N" 'BEGIN {printf "%.1f", 90 * n / 1000000}')
+  verdict=$(awk -v t="$gen" -v g="$goal" 'BEGIN {print (t <= g) ? "PASS" : "MISS"}')
+  report "generate_demo_data($N)" "$gen" "copy_same_rows_into_like_tables" "$base" "goal<=${goal}s" "$verdict"
+  q -c "DROP SCHEMA bench CASCADE" >/dev/null
+}
+
+# peak anonymous memory (kB) of backend PID while it runs: sampled every 20 ms by the caller
+sample_peak() {
+  local pid=$1 peak=0 v
+  while kill -0 "$pid" 2>/dev/null; do
+    v=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    [ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v
+    sleep 0.02
+  done
+  echo "$peak"
+}
+
+# peak_rss SQL: peak RssAnon (kB) of a fresh backend running SQL with a serial plan
+peak_rss() {
+  "$PGBIN/psql" -X -q -h "$DIR" -p "$PORT" -U postgres -d "$DB" -tA \
+    -c "SET max_parallel_workers_per_gather = 0" -c "SELECT pg_sleep(0.3)" -c "$1" >/dev/null &
+  local client=$! pid=""
+  while [ -z "$pid" ] && kill -0 "$client" 2>/dev/null; do
+    pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND pid <> pg_backend_pid() LIMIT 1")
+  done
+  local peak=0
+  [ -n "$pid" ] && peak=$(sample_peak "$pid")
+  wait "$client"
+  echo "$peak"
+}
+
+# mixed_table NAME ROWS: ~30 columns of the usual types
+mixed_table() {
+  q -c "DROP TABLE IF EXISTS bench_$1" -c "CREATE TABLE bench_$1 AS
+    SELECT g AS id, g::bigint * 7919 AS big, (g % 1000)::smallint AS small, g % 3 = 0 AS flag,
+           (g * 1.37)::numeric(12,2) AS price, g / 7.0 AS ratio, g::float8 / 3 AS f8, (g % 100)::float4 / 7 AS f4,
+           'listing ' || g AS title, md5(g::text) AS hash_text, repeat('x', g % 50) AS pad,
+           CASE WHEN g % 10 = 0 THEN NULL ELSE 'maybe ' || g END AS maybe,
+           timestamptz '2026-01-01 00:00+00' + g * interval '1 minute' AS ts, date '2020-01-01' + g % 2000 AS d,
+           make_interval(days => g % 30) AS iv, jsonb_build_object('k', g % 17, 'v', g) AS doc,
+           ARRAY[g % 5, g % 7] AS arr, ARRAY['a' || g % 3, 'b'] AS tags,
+           g % 13 AS c1, g % 17 AS c2, g % 19 AS c3, g % 23 AS c4, (g % 29)::bigint AS c5, (g % 31)::numeric AS c6,
+           'DE-' || g % 16 AS region, (g % 9) * 1000 + 500 AS km, (2000 + g % 25)::int AS year,
+           g % 2 = 0 AS sold, now()::date - (g % 90) AS seen, 'note' AS note
+    FROM generate_series(1, $2) g" -c "VACUUM ANALYZE bench_$1" >/dev/null
+}
+
+bench_hashing() {
+  local n=1000000
+  say "hashing: audit.dataset_hash on $n rows x 30 mixed columns"
+  mixed_table h1m "$n"
+  q -c "SELECT pg_size_pretty(pg_table_size('bench_h1m'))" | sed 's/^/    table size /'
+  # warm the cache the same way for every contender
+  q -c "SELECT count(*) FROM bench_h1m" >/dev/null
+  local copy hash hash_par md5
+  copy=$(best_of 3 copy -c "COPY (SELECT * FROM bench_h1m) TO '/dev/null' (FORMAT binary)")
+  hash=$(best_of 3 hash -c "SET max_parallel_workers_per_gather = 0" -c "SELECT audit.dataset_hash('bench_h1m')")
+  hash_par=$(best_of 3 hashp -c "SELECT audit.dataset_hash('bench_h1m')")
+  md5=$(best_of 3 md5 -c "SELECT md5(string_agg(t::text, '' ORDER BY t::text)) FROM bench_h1m t")
+  report "dataset_hash 1M x 30 (serial)" "$hash" "COPY_binary_to_dev_null" "$copy" "goal<=1.5x" "$(awk -v a="$hash" -v b="$copy" 'BEGIN {print (a / b <= 1.5) ? "PASS" : "MISS"}')"
+  report "dataset_hash 1M x 30 (defaults)" "$hash_par" "COPY_binary_to_dev_null" "$copy" "(info)" ""
+  # both under the session defaults (dataset_hash may use parallel workers; string_agg ORDER BY cannot)
+  report "md5_string_agg_sorted 1M x 30" "$md5" "dataset_hash_default_settings" "$hash_par" "goal>=5x" "$(awk -v a="$md5" -v b="$hash_par" 'BEGIN {print (a / b >= 5) ? "PASS" : "MISS"}')"
+  report "md5_string_agg_sorted 1M x 30" "$md5" "dataset_hash_serial" "$hash" "(info)" ""
+
+  say "hashing: peak backend memory (RssAnon, sampled every 20 ms), serial plans"
+  # baseline: the same scan forming the same whole-row values without hashing them
+  q -c "DROP TABLE IF EXISTS bench_h5m" -c "CREATE TABLE bench_h5m AS SELECT b.* FROM bench_h1m b, generate_series(1, 5)" -c "VACUUM ANALYZE bench_h5m" >/dev/null
+  local table rows peak base
+  for table in bench_h1m bench_h5m; do
+    rows=$(q -c "SELECT count(*) FROM $table")
+    peak=$(peak_rss "SELECT audit.dataset_hash('$table')")
+    base=$(peak_rss "SELECT count(*) FROM (SELECT t FROM $table t) x WHERE t IS NOT NULL")
+    printf '%-34s %8s kB peak RssAnon   vs whole-row scan alone %8s kB   difference %6s kB\n' "dataset_hash $rows rows" "$peak" "$base" "$((peak - base))"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "dataset_hash_peak_rss_anon_kb $rows" "$peak" "whole_row_scan_peak_rss_anon_kb" "$base" "" "flat" "" >> "$RESULTS"
+  done
+  q -c "DROP TABLE IF EXISTS bench_h1m, bench_h5m" >/dev/null
+}
+
+case "${BENCH:-all}" in
+  all) bench_generator; bench_hashing ;;
+  generator) bench_generator ;;
+  hashing) bench_hashing ;;
+  *) echo "BENCH must be all, generator or hashing" >&2; exit 2 ;;
+esac
 
 echo
 echo "results appended to $RESULTS"

@@ -15,6 +15,8 @@ pub struct AggState {
     hash: LtHash,
     schema: Vec<u8>,
     plan: Option<RowPlan>,
+    /// The client encoding differs from the database's: pin it while encoding each row.
+    pin_encoding: bool,
     buf: Vec<u8>,
     values: Vec<Datum>,
     nulls: Vec<bool>,
@@ -22,7 +24,7 @@ pub struct AggState {
 
 impl AggState {
     fn new(hash: LtHash, schema: Vec<u8>) -> Self {
-        AggState { hash, schema, plan: None, buf: Vec::with_capacity(256), values: Vec::new(), nulls: Vec::new() }
+        AggState { hash, schema, plan: None, pin_encoding: false, buf: Vec::with_capacity(256), values: Vec::new(), nulls: Vec::new() }
     }
 }
 
@@ -66,13 +68,14 @@ unsafe fn state_arg<'a>(fcinfo: FunctionCallInfo, i: usize) -> Option<&'a mut Ag
     arg(fcinfo, i).map(|d| &mut *(d.cast_mut_ptr::<AggState>()))
 }
 
-/// Encoding may convert text to the client encoding (send functions do); pin it to the
-/// database encoding while a row is encoded, and put it back even if encoding fails.
-fn with_database_encoding<R>(f: impl FnOnce() -> R) -> R {
-    let (client, db) = unsafe { (pg_sys::pg_get_client_encoding(), pg_sys::GetDatabaseEncoding()) };
-    if client == db {
+/// Send functions convert text to the client encoding; when it differs from the database's
+/// (checked once per aggregate), pin it to the database encoding while a row is encoded, and
+/// put it back even if encoding fails.
+fn with_database_encoding<R>(pin: bool, f: impl FnOnce() -> R) -> R {
+    if !pin {
         return f();
     }
+    let (client, db) = unsafe { (pg_sys::pg_get_client_encoding(), pg_sys::GetDatabaseEncoding()) };
     unsafe { pg_sys::SetClientEncoding(db) };
     let result = PgTryBuilder::new(std::panic::AssertUnwindSafe(f)).finally(|| unsafe {
         pg_sys::SetClientEncoding(client);
@@ -110,12 +113,13 @@ pub unsafe extern "C-unwind" fn spine_hash_agg_trans(fcinfo: FunctionCallInfo) -
                         SpineError::new(PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH, "audit.hash_agg: rows of different row types in one aggregate").raise()
                     }
                     state.plan = Some(plan);
+                    state.pin_encoding = pg_sys::pg_get_client_encoding() != pg_sys::GetDatabaseEncoding();
                 }
             }
-            let AggState { hash, plan, buf, values, nulls, .. } = state;
+            let AggState { hash, plan, buf, values, nulls, pin_encoding, .. } = state;
             if let Some(plan) = plan.as_ref() {
                 buf.clear();
-                with_database_encoding(|| plan.encode_row(Datum::from(header), values, nulls, buf));
+                with_database_encoding(*pin_encoding, || plan.encode_row(header, values, nulls, buf));
                 hash.add_row(buf);
             }
         }

@@ -181,6 +181,26 @@ ALTER TABLE h.listing ALTER COLUMN km TYPE bigint;
 CREATE VIEW h.inner_v AS SELECT id, price, km FROM h.listing WHERE km >= 0;
 CREATE VIEW h.store_v AS SELECT id, h.price_band(price) AS band, km / 1000 AS kkm FROM h.inner_v;
 SELECT audit.viewdef_hash('h.store_v') = (SELECT v FROM h.vd WHERE step = 'base') AS unchanged_after_column_type_change;
+-- operators, domains, enums and materialized views are part of the closure
+CREATE TYPE h.grade AS ENUM ('a', 'b');
+CREATE DOMAIN h.km AS bigint CHECK (VALUE >= 0);
+CREATE FUNCTION h.near(a bigint, b bigint) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT abs(a - b) < 500 $$;
+CREATE OPERATOR h.~~~ (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = h.near);
+CREATE MATERIALIZED VIEW h.graded AS
+  SELECT id, CASE WHEN km OPERATOR(h.~~~) 1000 THEN 'a' ELSE 'b' END::h.grade AS grade, km::h.km AS km FROM h.listing;
+SELECT object_type, object_identity FROM audit.viewdef_closure('h.graded');
+INSERT INTO h.vd VALUES ('graded', audit.viewdef_hash('h.graded'));
+ALTER TYPE h.grade ADD VALUE 'c';
+SELECT audit.viewdef_hash('h.graded') = (SELECT v FROM h.vd WHERE step = 'graded') AS unchanged_after_enum_value_added;
+UPDATE h.vd SET v = audit.viewdef_hash('h.graded') WHERE step = 'graded';
+ALTER DOMAIN h.km ADD CONSTRAINT km_sane CHECK (VALUE < 10000000);
+SELECT audit.viewdef_hash('h.graded') = (SELECT v FROM h.vd WHERE step = 'graded') AS unchanged_after_domain_constraint_added;
+UPDATE h.vd SET v = audit.viewdef_hash('h.graded') WHERE step = 'graded';
+CREATE OR REPLACE FUNCTION h.near(a bigint, b bigint) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT abs(a - b) < 900 $$;
+SELECT audit.viewdef_hash('h.graded') = (SELECT v FROM h.vd WHERE step = 'graded') AS unchanged_after_operator_function_change;
+REFRESH MATERIALIZED VIEW h.graded;
+SELECT audit.dataset_hash('h.graded') IS NOT NULL AS materialized_view_hashes;
+
 -- a plain table's closure is its columns
 SELECT object_type, object_identity FROM audit.viewdef_closure('h.n1');
 SELECT audit.viewdef_hash(NULL);
