@@ -142,6 +142,14 @@ fn encoder(type_id: Oid, typmod: i32) -> Enc {
     Enc::Send(flinfo)
 }
 
+/// One line of the schema header: `name \t signature \n`.
+fn push_schema_line(schema: &mut Vec<u8>, att: &pg_sys::FormData_pg_attribute) {
+    schema.extend_from_slice(unsafe { CStr::from_ptr(att.attname.data.as_ptr()) }.to_bytes());
+    schema.push(b'\t');
+    schema.extend_from_slice(signature(att.atttypid, att.atttypmod).as_bytes());
+    schema.push(b'\n');
+}
+
 impl RowPlan {
     /// Plans the encoding of rows of `type_id`/`typmod`. Runs in the memory context that must
     /// hold the plan (the aggregate context).
@@ -159,11 +167,7 @@ impl RowPlan {
                     fields.push(None);
                     continue;
                 }
-                let name = CStr::from_ptr(att.attname.data.as_ptr()).to_bytes();
-                schema.extend_from_slice(name);
-                schema.push(b'\t');
-                schema.extend_from_slice(signature(att.atttypid, att.atttypmod).as_bytes());
-                schema.push(b'\n');
+                push_schema_line(&mut schema, att);
                 fields.push(Some(encoder(att.atttypid, att.atttypmod)));
             }
             RowPlan { type_id, typmod, natts, fields, tupdesc: copy, schema }
@@ -180,10 +184,7 @@ impl RowPlan {
                 if att.attisdropped {
                     continue;
                 }
-                schema.extend_from_slice(CStr::from_ptr(att.attname.data.as_ptr()).to_bytes());
-                schema.push(b'\t');
-                schema.extend_from_slice(signature(att.atttypid, att.atttypmod).as_bytes());
-                schema.push(b'\n');
+                push_schema_line(&mut schema, att);
             }
             pg_sys::DecrTupleDescRefCount(td);
         }
