@@ -7,6 +7,7 @@ use pgrx::prelude::*;
 
 pub mod common;
 pub mod demo;
+pub mod governance;
 pub mod hashing;
 pub mod ingest;
 
