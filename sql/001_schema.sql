@@ -212,3 +212,27 @@ CREATE TABLE spine.demo_truth_market (
     market_value_eur  numeric(12,2) NOT NULL
 );
 COMMENT ON TABLE spine.demo_truth_market IS 'Latent market value of each generated vehicle; the sale hazard falls as the asking price rises above it.';
+
+---------------------------------------------------------------------------------------------
+-- pg_dump: the rows in these tables are users' data, not part of the extension's definition.
+-- Marked as configuration tables (and their identity sequences), so pg_dump keeps them and a
+-- restore continues the ids where they were.
+---------------------------------------------------------------------------------------------
+-- (one call per statement: each call updates pg_extension)
+SELECT pg_catalog.pg_extension_config_dump('marketplace.regions', '');
+SELECT pg_catalog.pg_extension_config_dump('marketplace.cities', '');
+SELECT pg_catalog.pg_extension_config_dump('marketplace.region_socio', '');
+SELECT pg_catalog.pg_extension_config_dump('marketplace.listings', '');
+SELECT pg_catalog.pg_extension_config_dump('marketplace.listing_events', '');
+SELECT pg_catalog.pg_extension_config_dump('marketplace.landing_batches', '');
+SELECT pg_catalog.pg_extension_config_dump('marketplace.landing_listings', '');
+SELECT pg_catalog.pg_extension_config_dump('marketplace.landing_quarantine', '');
+SELECT pg_catalog.pg_extension_config_dump('marketplace.listing_images', '');
+SELECT pg_catalog.pg_extension_config_dump('marketplace.image_labels', '');
+SELECT pg_catalog.pg_extension_config_dump('spine.demo_truth_duplicates', '');
+SELECT pg_catalog.pg_extension_config_dump('spine.demo_truth_battery', '');
+SELECT pg_catalog.pg_extension_config_dump('spine.demo_truth_market', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('marketplace.listings', 'listing_id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('marketplace.listing_events', 'event_id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('marketplace.landing_batches', 'batch_id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('marketplace.listing_images', 'image_id'), '');
