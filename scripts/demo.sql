@@ -3,6 +3,7 @@
 \pset footer off
 \timing off
 SET TimeZone = 'UTC';
+SET client_min_messages = warning;
 
 \echo
 \echo '── 1. Synthetic marketplace (spine.generate_demo_data) ──'
@@ -72,11 +73,31 @@ SELECT row_no, reason FROM marketplace.landing_quarantine ORDER BY batch_id, row
 SELECT count(*) AS batches_ingested_again FROM spine.ingest_landing();
 
 \echo
+\echo '── 3. Dataset and view-definition hashing (audit.dataset_hash, audit.viewdef_hash) ──'
+\timing on
+SELECT audit.dataset_hash('marketplace.listings') AS listings_hash;
+\timing off
+SELECT audit.dataset_hash('marketplace.listings') =
+       (SELECT audit.hash_agg(l.*) FROM (SELECT * FROM marketplace.listings ORDER BY random()) l) AS same_hash_in_any_row_order;
+DROP VIEW IF EXISTS public.demo_active_evs;
+CREATE VIEW public.demo_active_evs AS
+  SELECT listing_id, make, model, price_eur, mileage_km FROM marketplace.listings WHERE status = 'active' AND powertrain = 'ev';
+\echo 'The definition closure of a view over the listings (what a certification would pin):'
+SELECT object_type, object_identity, left(object_hash, 16) AS object_hash FROM audit.viewdef_closure('public.demo_active_evs');
+\echo 'Drift: PSI of asking prices, listings first seen in the last 30 days against the 30 days before'
+SELECT round(audit.psi(
+         (SELECT array_agg(price_eur::float8) FROM marketplace.listings WHERE first_seen_at >= (SELECT max(first_seen_at) FROM marketplace.listings) - interval '60 days'
+                                                                         AND first_seen_at <  (SELECT max(first_seen_at) FROM marketplace.listings) - interval '30 days'),
+         (SELECT array_agg(price_eur::float8) FROM marketplace.listings WHERE first_seen_at >= (SELECT max(first_seen_at) FROM marketplace.listings) - interval '30 days'))::numeric, 4) AS price_psi,
+       '< 0.1 stable, > 0.25 blocks' AS reading;
+
+\echo
 \echo '── What is in this build ──'
 SELECT capability, status FROM (VALUES
   (1, 'data model, generator, ingest with quarantine', 'ready'),
-  (2, 'dataset and view-definition hashing (audit.hash_agg, audit.dataset_hash, audit.viewdef_hash)', 'not yet in this build'),
-  (3, 'fail-closed certification and guards (audit.certify, audit.require_certified…)', 'not yet in this build'),
+  (2, 'dataset and view-definition hashing (audit.hash_agg, audit.dataset_hash, audit.viewdef_hash)', 'ready'),
+  (3, 'drift statistic audit.psi', 'ready'),
+  (3, 'fail-closed certification and guards (audit.certify, audit.require_certified…), audit.ks_2samp', 'not yet in this build'),
   (4, 'the six certified T0 feature stores (ml.*_feature_store_t0_v1_v)', 'not yet in this build'),
   (5, 'the six pipelines on pg_cron (spine.install_schedules, spine.run_pipeline)', 'not yet in this build'),
   (6, 'models (survival, WOE, classifiers, ONNX), workers, healing', 'not yet in this build')

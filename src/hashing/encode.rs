@@ -55,6 +55,14 @@ pub struct RowPlan {
     pub schema: Vec<u8>,
 }
 
+/// ReleaseTupleDesc: only reference-counted descriptors are released (a transient record
+/// type's descriptor is not counted, and releasing it would corrupt the resource owner).
+unsafe fn release_tupdesc(td: pg_sys::TupleDesc) {
+    if (*td).tdrefcount >= 0 {
+        pg_sys::DecrTupleDescRefCount(td);
+    }
+}
+
 fn type_name(type_id: Oid, typmod: i32) -> String {
     // FORCE_QUALIFY: user types come out schema-qualified whatever the search_path
     let flags = (pg_sys::FORMAT_TYPE_TYPEMOD_GIVEN | pg_sys::FORMAT_TYPE_FORCE_QUALIFY) as pg_sys::bits16;
@@ -98,7 +106,7 @@ fn signature(type_id: Oid, typmod: i32) -> String {
                 s.push(';');
             }
             s.push('}');
-            pg_sys::DecrTupleDescRefCount(td);
+            release_tupdesc(td);
         }
     }
     s
@@ -157,7 +165,7 @@ impl RowPlan {
         unsafe {
             let td = pg_sys::lookup_rowtype_tupdesc(type_id, typmod);
             let copy = pg_sys::CreateTupleDescCopy(td);
-            pg_sys::DecrTupleDescRefCount(td);
+            release_tupdesc(td);
             let natts = (*copy).natts as usize;
             let mut fields = Vec::with_capacity(natts);
             let mut schema = Vec::new();
@@ -186,7 +194,7 @@ impl RowPlan {
                 }
                 push_schema_line(&mut schema, att);
             }
-            pg_sys::DecrTupleDescRefCount(td);
+            release_tupdesc(td);
         }
         schema
     }

@@ -144,6 +144,9 @@ SELECT audit.dataset_hash('h.a');
 RESET ROLE;
 REVOKE ALL ON SCHEMA h, audit FROM spine_regress_outsider;
 DROP ROLE spine_regress_outsider;
+-- rows of a subquery (a transient record type) hash like the table's rows
+SELECT audit.dataset_hash('h.a') = (SELECT audit.hash_agg(s.*) FROM (SELECT * FROM h.a ORDER BY random()) s) AS subquery_rows_same_hash,
+       (SELECT audit.hash_agg(s.*) FROM (SELECT id, label FROM h.a) s) = (SELECT audit.hash_agg(s.*) FROM (SELECT label, id FROM h.a) s) AS other_column_order_same_hash;
 -- whole-row reference to a relation that has a column of the same name as its alias
 CREATE TABLE h.t (t text, n int);
 INSERT INTO h.t VALUES ('a', 1);
