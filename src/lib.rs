@@ -9,6 +9,7 @@ pub mod common;
 pub mod demo;
 pub mod governance;
 pub mod hashing;
+pub mod models;
 pub mod ingest;
 
 // Tables, indexes and comments of the data model (DESIGN §2), before any function.

@@ -1,0 +1,104 @@
+//! In-database models (DESIGN §6). This build has the survival statistics (Kaplan–Meier,
+//! Nelson–Aalen, log-rank, concordance) equal to lifelines; the rest of the models issue
+//! (Cox, WOE, classifiers, registry, ONNX) is open.
+
+pub mod special;
+pub mod survival;
+
+use crate::common::error::SpineError;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode;
+
+/// A SQL array argument without NULLs, or a clear error naming the function and argument.
+fn no_nulls<T>(func: &str, name: &str, v: Option<Vec<Option<T>>>) -> Vec<T> {
+    let Some(v) = v else {
+        SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{func}: {name} must not be NULL"))
+            .hint("Pass arrays of equal length, e.g. built with array_agg(... ORDER BY id).")
+            .raise()
+    };
+    if let Some(i) = v.iter().position(Option::is_none) {
+        SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{func}: {name}[{}] is NULL", i + 1))
+            .hint("Filter rows with missing values before aggregating (FILTER (WHERE ... IS NOT NULL)).")
+            .raise()
+    }
+    v.into_iter().flatten().collect()
+}
+
+fn or_raise<T>(func: &str, r: Result<T, survival::SurvivalError>) -> T {
+    r.unwrap_or_else(|e| {
+        SpineError::invalid(format!("{func}: {e}"))
+            .hint("durations are finite and non-negative, events and groups have one entry per duration.")
+            .raise()
+    })
+}
+
+#[pg_schema]
+mod ml {
+    use super::*;
+
+    /// Kaplan–Meier estimate with its 95 % exponential Greenwood band, one row per distinct time
+    /// (equal to lifelines' KaplanMeierFitter).
+    #[allow(clippy::type_complexity)]
+    #[pg_extern(immutable, parallel_safe)]
+    fn kaplan_meier(
+        durations: Option<Vec<Option<f64>>>,
+        events: Option<Vec<Option<bool>>>,
+    ) -> TableIterator<
+        'static,
+        (
+            name!(time, f64),
+            name!(at_risk, i64),
+            name!(events, i64),
+            name!(censored, i64),
+            name!(survival, f64),
+            name!(ci_lower, f64),
+            name!(ci_upper, f64),
+        ),
+    > {
+        const F: &str = "ml.kaplan_meier";
+        let (d, e) = (no_nulls(F, "durations", durations), no_nulls(F, "events", events));
+        let rows = or_raise(F, survival::kaplan_meier(&d, &e));
+        TableIterator::new(rows.into_iter().map(|r| (r.time, r.at_risk, r.events, r.censored, r.survival, r.ci_lower, r.ci_upper)))
+    }
+
+    /// Median survival time: the first time the Kaplan–Meier curve is at or below 0.5,
+    /// 'Infinity' when it never gets there (as lifelines).
+    #[pg_extern(immutable, parallel_safe)]
+    fn kaplan_meier_median(durations: Option<Vec<Option<f64>>>, events: Option<Vec<Option<bool>>>) -> f64 {
+        const F: &str = "ml.kaplan_meier_median";
+        let (d, e) = (no_nulls(F, "durations", durations), no_nulls(F, "events", events));
+        or_raise(F, survival::kaplan_meier_median(&d, &e))
+    }
+
+    /// Nelson–Aalen cumulative hazard Σ d/n, one row per distinct time (lifelines,
+    /// nelson_aalen_smoothing=False).
+    #[pg_extern(immutable, parallel_safe)]
+    fn nelson_aalen(
+        durations: Option<Vec<Option<f64>>>,
+        events: Option<Vec<Option<bool>>>,
+    ) -> TableIterator<'static, (name!(time, f64), name!(cumulative_hazard, f64))> {
+        const F: &str = "ml.nelson_aalen";
+        let (d, e) = (no_nulls(F, "durations", durations), no_nulls(F, "events", events));
+        TableIterator::new(or_raise(F, survival::nelson_aalen(&d, &e)))
+    }
+
+    /// Log-rank test across two or more groups (lifelines' multivariate_logrank_test).
+    #[pg_extern(immutable, parallel_safe)]
+    fn logrank(
+        durations: Option<Vec<Option<f64>>>,
+        events: Option<Vec<Option<bool>>>,
+        groups: Option<Vec<Option<String>>>,
+    ) -> TableIterator<'static, (name!(statistic, f64), name!(dof, i32), name!(pvalue, f64))> {
+        const F: &str = "ml.logrank";
+        let (d, e, g) = (no_nulls(F, "durations", durations), no_nulls(F, "events", events), no_nulls(F, "groups", groups));
+        TableIterator::once(or_raise(F, survival::logrank(&d, &e, &g)))
+    }
+
+    /// Harrell's concordance index, lifelines' convention: a higher score means longer survival.
+    #[pg_extern(immutable, parallel_safe)]
+    fn concordance_index(durations: Option<Vec<Option<f64>>>, scores: Option<Vec<Option<f64>>>, events: Option<Vec<Option<bool>>>) -> f64 {
+        const F: &str = "ml.concordance_index";
+        let (d, s, e) = (no_nulls(F, "durations", durations), no_nulls(F, "scores", scores), no_nulls(F, "events", events));
+        or_raise(F, survival::concordance_index(&d, &s, &e))
+    }
+}
