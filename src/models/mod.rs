@@ -1,7 +1,9 @@
 //! In-database models (DESIGN §6). This build has the survival statistics (Kaplan–Meier,
-//! Nelson–Aalen, log-rank, concordance) equal to lifelines; the rest of the models issue
-//! (Cox, WOE, classifiers, registry, ONNX) is open.
+//! Nelson–Aalen, log-rank, concordance) equal to lifelines and L2 logistic regression equal to
+//! scikit-learn; the rest of the models issue (Cox, WOE, classifiers, registry, ONNX) is open.
 
+pub mod linalg;
+pub mod logistic;
 pub mod special;
 pub mod survival;
 
@@ -100,5 +102,32 @@ mod ml {
         const F: &str = "ml.concordance_index";
         let (d, s, e) = (no_nulls(F, "durations", durations), no_nulls(F, "scores", scores), no_nulls(F, "events", events));
         or_raise(F, survival::concordance_index(&d, &s, &e))
+    }
+
+    /// L2-penalised logistic regression solved to the optimum: minimises
+    /// Σ logloss + ‖w‖²/(2c) with the intercept unpenalised (scikit-learn's C); c = 'Infinity'
+    /// fits without a penalty. `x` holds one row of features per label, row-major
+    /// (ARRAY[[x11, x12], [x21, x22]]). With standardize, features are z-scored for the fit and
+    /// the coefficients returned for the raw features.
+    #[pg_extern(immutable, parallel_safe)]
+    fn logistic_fit(
+        x: Option<Vec<Option<f64>>>,
+        y: Option<Vec<Option<bool>>>,
+        c: default!(Option<f64>, 1.0),
+        standardize: default!(Option<bool>, false),
+    ) -> TableIterator<'static, (name!(intercept, f64), name!(coef, Vec<f64>))> {
+        const F: &str = "ml.logistic_fit";
+        let (x, y) = (no_nulls(F, "x", x), no_nulls(F, "y", y));
+        let (Some(c), Some(standardize)) = (c, standardize) else {
+            SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{F}: c and standardize must not be NULL"))
+                .hint("Omit them for c = 1.0 and standardize = false.")
+                .raise()
+        };
+        match logistic::fit(&x, &y, c, standardize) {
+            Ok(f) => TableIterator::once((f.intercept, f.coef)),
+            Err(e) => SpineError::invalid(format!("{F}: {e}"))
+                .hint("x is a rows × features array with one row per label; y has both classes; c > 0.")
+                .raise(),
+        }
     }
 }
