@@ -4,6 +4,7 @@
 
 pub mod linalg;
 pub mod logistic;
+pub mod woe;
 pub mod special;
 pub mod survival;
 
@@ -127,6 +128,45 @@ mod ml {
             Ok(f) => TableIterator::once((f.intercept, f.coef)),
             Err(e) => SpineError::invalid(format!("{F}: {e}"))
                 .hint("x is a rows × features array with one row per label; y has both classes; c > 0.")
+                .raise(),
+        }
+    }
+
+    /// Weight-of-evidence bins (optbinning's conventions): left-closed bins [lower, upper) from
+    /// −∞ to +∞ around the interior `edges`, or around the values' quantiles at k/bins when
+    /// `edges` is NULL; event = target true; WOE = ln(%non-event / %event); a bin with an
+    /// empty class has WOE 0 and IV 0.
+    #[allow(clippy::type_complexity)]
+    #[pg_extern(immutable, parallel_safe)]
+    fn woe_bins(
+        values: Option<Vec<Option<f64>>>,
+        target: Option<Vec<Option<bool>>>,
+        edges: default!(Option<Vec<Option<f64>>>, "NULL"),
+        bins: default!(Option<i32>, 10),
+    ) -> TableIterator<
+        'static,
+        (
+            name!(bin, i32),
+            name!(lower, f64),
+            name!(upper, f64),
+            name!(count, i64),
+            name!(non_events, i64),
+            name!(events, i64),
+            name!(event_rate, f64),
+            name!(woe, f64),
+            name!(iv, f64),
+        ),
+    > {
+        const F: &str = "ml.woe_bins";
+        let (v, t) = (no_nulls(F, "values", values), no_nulls(F, "target", target));
+        let e = edges.map(|e| no_nulls(F, "edges", Some(e)));
+        let Some(bins) = bins else {
+            SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{F}: bins must not be NULL")).hint("Omit it for 10 bins.").raise()
+        };
+        match woe::woe_bins(&v, &t, e.as_deref(), bins) {
+            Ok(rows) => TableIterator::new(rows.into_iter().map(|b| (b.bin, b.lower, b.upper, b.count, b.non_events, b.events, b.event_rate, b.woe, b.iv))),
+            Err(err) => SpineError::invalid(format!("{F}: {err}"))
+                .hint("values and target have one entry per row, both classes occur, edges are strictly increasing.")
                 .raise(),
         }
     }

@@ -7,7 +7,8 @@ import numpy as np
 def psi(expected, actual, bins=10):
     expected = np.asarray(expected, dtype=float)
     actual = np.asarray(actual, dtype=float)
-    edges = np.quantile(expected, [k / bins for k in range(1, bins)])  # numpy default: linear
+    # numpy default (linear), one call per edge (the vectorised call can round the last bit differently)
+    edges = np.array([np.quantile(expected, k / bins) for k in range(1, bins)])
 
     def shares(x):
         # right-closed bins (-inf, e1], (e1, e2], ..., (e_{k-1}, inf)
