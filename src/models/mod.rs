@@ -1,14 +1,16 @@
 //! In-database models (DESIGN §6). This build has the survival statistics (Kaplan–Meier,
 //! Nelson–Aalen, log-rank, concordance) equal to lifelines and L2 logistic regression equal to
-//! scikit-learn; the rest of the models issue (Cox, WOE, classifiers, registry, ONNX) is open.
+//! scikit-learn, WOE bins equal to optbinning and Cox PH (Efron) equal to lifelines; the rest of
+//! the models issue (classifiers, registry, training, ONNX) is open.
 
 pub mod linalg;
+pub mod cox;
 pub mod logistic;
 pub mod woe;
 pub mod special;
 pub mod survival;
 
-use crate::common::error::SpineError;
+use crate::common::error::{OrRaise, SpineError};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
@@ -169,5 +171,64 @@ mod ml {
                 .hint("values and target have one entry per row, both classes occur, edges are strictly increasing.")
                 .raise(),
         }
+    }
+
+    pgrx::extension_sql!(
+        r#"
+CREATE TYPE ml.coxph_fit AS (
+    names text[],
+    coef float8[],
+    se float8[],
+    z float8[],
+    p float8[],
+    log_likelihood float8,
+    log_likelihood_null float8,
+    concordance float8,
+    n bigint,
+    events bigint
+);
+COMMENT ON TYPE ml.coxph_fit IS 'A Cox proportional-hazards fit: coefficients with model-based standard errors, Wald z and two-sided p, partial log-likelihoods at the optimum and at zero, Harrell''s C.';
+"#,
+        name = "coxph_fit_type"
+    );
+
+    /// Cox proportional hazards with Efron ties, equal to lifelines' CoxPHFitter: `covariates`
+    /// holds one row per duration and one column per name.
+    #[pg_extern(immutable, parallel_safe, requires = ["coxph_fit_type"])]
+    fn coxph(
+        durations: Option<Vec<Option<f64>>>,
+        events: Option<Vec<Option<bool>>>,
+        covariates: Option<Vec<Option<f64>>>,
+        names: Option<Vec<Option<String>>>,
+    ) -> pgrx::composite_type!('static, "ml.coxph_fit") {
+        const F: &str = "ml.coxph";
+        let (d, e) = (no_nulls(F, "durations", durations), no_nulls(F, "events", events));
+        let (x, names) = (no_nulls(F, "covariates", covariates), no_nulls(F, "names", names));
+        let mut distinct = names.clone();
+        distinct.sort();
+        distinct.dedup();
+        if distinct.len() != names.len() || names.iter().any(|n| n.trim().is_empty()) {
+            SpineError::invalid(format!("{F}: names must be distinct and non-empty"))
+                .hint("Name each covariate column once, e.g. ARRAY['price_ratio', 'age_years'].")
+                .raise()
+        }
+        let fit = match cox::coxph(&d, &e, &x, names.len()) {
+            Ok(f) => f,
+            Err(err) => SpineError::invalid(format!("{F}: {err}"))
+                .hint("covariates is a rows × covariates array with one row per duration; drop constant or collinear columns.")
+                .raise(),
+        };
+        let mut t = PgHeapTuple::new_composite_type("ml.coxph_fit").unwrap_or_else(|e| SpineError::internal(format!("{F}: type ml.coxph_fit: {e}")).raise());
+        t.set_by_name("names", names).or_raise("building ml.coxph_fit");
+        t.set_by_name("coef", fit.coef).or_raise("building ml.coxph_fit");
+        t.set_by_name("se", fit.se).or_raise("building ml.coxph_fit");
+        t.set_by_name("z", fit.z).or_raise("building ml.coxph_fit");
+        t.set_by_name("p", fit.p).or_raise("building ml.coxph_fit");
+        t.set_by_name("log_likelihood", fit.log_likelihood).or_raise("building ml.coxph_fit");
+        t.set_by_name("log_likelihood_null", fit.log_likelihood_null).or_raise("building ml.coxph_fit");
+        t.set_by_name("concordance", fit.concordance).or_raise("building ml.coxph_fit");
+        t.set_by_name("n", fit.n).or_raise("building ml.coxph_fit");
+        t.set_by_name("events", fit.events).or_raise("building ml.coxph_fit");
+        t
     }
 }
