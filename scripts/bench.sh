@@ -3,7 +3,7 @@
 # pg_cron and spine preloaded, shared_buffers 512MB, fsync on, wal_level replica). Each result
 # is printed as a ratio against a named baseline measured in the same run, and appended to
 # target/bench/results.tsv. BENCH_LISTINGS (default 1000000) sets the generator's size;
-# BENCH=generator|hashing runs one group (default: all).
+# BENCH=generator|hashing|models runs one group (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
@@ -149,11 +149,59 @@ bench_hashing() {
   q -c "DROP TABLE IF EXISTS bench_h1m, bench_h5m" >/dev/null
 }
 
+# Python baselines run in a virtual environment of their own (target/bench/venv)
+bench_python() {
+  local venv=target/bench/venv
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q numpy==2.4.6 pandas lifelines==0.30.3 scikit-learn==1.9.1 >/dev/null
+  fi
+  echo "$venv/bin/python"
+}
+
+bench_models() {
+  local n=100000 py csv ref
+  say "models: ml.coxph and ml.logistic_fit on $n rows x 10 covariates against lifelines and scikit-learn"
+  py=$(bench_python)
+  csv=$(mktemp /tmp/spine-bench-XXXX.csv)
+  chmod 644 "$csv"
+  ref=$("$py" bench/models_reference.py "$csv" "$n")
+  q -c "DROP TABLE IF EXISTS bench_m" -c "CREATE TABLE bench_m (t float8, e bool, y bool, x0 float8, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8, x6 float8, x7 float8, x8 float8, x9 float8)" \
+    -c "COPY bench_m FROM '$csv' (FORMAT csv)" -c "DROP TABLE IF EXISTS bench_arrays" \
+    -c "CREATE TABLE bench_arrays AS SELECT array_agg(t ORDER BY ctid) t, array_agg(e ORDER BY ctid) e, array_agg(y ORDER BY ctid) y,
+          array_agg(ARRAY[x0, x1, x2, x3, x4, x5, x6, x7, x8, x9] ORDER BY ctid) x FROM bench_m" >/dev/null
+  rm -f "$csv"
+  local cox lr
+  cox=$(best_of 3 cox -c "SELECT (ml.coxph(t, e, x, ARRAY['x0','x1','x2','x3','x4','x5','x6','x7','x8','x9'])).coef FROM bench_arrays")
+  lr=$(best_of 3 lr -c "SELECT coef FROM bench_arrays, ml.logistic_fit(x, y)")
+  lr=$(printf '%.3f' "$lr")
+  local lcox llr
+  lcox=$(echo "$ref" | "$py" -c "import json,sys; print('%.2f' % json.load(sys.stdin)['lifelines_coxph_s'])")
+  llr=$(echo "$ref" | "$py" -c "import json,sys; print('%.3f' % json.load(sys.stdin)['sklearn_lbfgs_s'])")
+  local llrt
+  llrt=$(echo "$ref" | "$py" -c "import json,sys; print('%.3f' % json.load(sys.stdin)['sklearn_lbfgs_tight_s'])")
+  # equal numbers: compare the coefficients
+  local ours_cox ours_lr
+  ours_cox=$(q -c "SELECT array_to_json((ml.coxph(t, e, x, ARRAY['x0','x1','x2','x3','x4','x5','x6','x7','x8','x9'])).coef) FROM bench_arrays")
+  ours_lr=$(q -c "SELECT array_to_json(coef) FROM bench_arrays, ml.logistic_fit(x, y)")
+  echo "$ref" | "$py" -c "
+import json, sys
+r = json.load(sys.stdin); c = json.loads('$ours_cox'); l = json.loads('$ours_lr')
+print('    max |coef difference| cox vs lifelines: %.2e; logistic vs lbfgs default tol: %.2e, vs lbfgs tol=1e-12: %.2e' % (
+    max(abs(a - b) for a, b in zip(c, r['cox_coef'])), max(abs(a - b) for a, b in zip(l, r['lr_coef'])),
+    max(abs(a - b) for a, b in zip(l, r['lr_tight_coef']))))"
+  report "ml.coxph 100k x 10 (Efron)" "$cox" "lifelines_CoxPHFitter" "$lcox" "goal<1x" "$(awk -v a="$cox" -v b="$lcox" 'BEGIN {print (a < b) ? "PASS" : "MISS"}')"
+  report "ml.logistic_fit 100k x 10" "$lr" "sklearn_lbfgs_tol1e-12_equal_numbers" "$llrt" "goal<1x" "$(awk -v a="$lr" -v b="$llrt" 'BEGIN {print (a < b) ? "PASS" : "MISS"}')"
+  report "ml.logistic_fit 100k x 10" "$lr" "sklearn_lbfgs_default_tol" "$llr" "(info: stops early)" ""
+  q -c "DROP TABLE IF EXISTS bench_m, bench_arrays" >/dev/null
+}
+
 case "${BENCH:-all}" in
-  all) bench_generator; bench_hashing ;;
+  all) bench_generator; bench_hashing; bench_models ;;
   generator) bench_generator ;;
   hashing) bench_hashing ;;
-  *) echo "BENCH must be all, generator or hashing" >&2; exit 2 ;;
+  models) bench_models ;;
+  *) echo "BENCH must be all, generator, hashing or models" >&2; exit 2 ;;
 esac
 
 echo

@@ -82,59 +82,68 @@ pub fn fit(x: &[f64], y: &[bool], c: f64, standardize: bool) -> Result<Fit, FitE
             sd[j] = if v > 0.0 { v.sqrt() } else { 1.0 };
         }
     }
-    let z = |i: usize, j: usize| (x[i * p + j] - mu[j]) / sd[j];
-    let lambda = if c.is_infinite() { 0.0 } else { 1.0 / c };
-    let objective = |beta: &[f64]| -> f64 {
-        let mut s = 0.0;
-        for i in 0..n {
-            let mut eta = beta[0];
-            for j in 0..p {
-                eta += beta[j + 1] * z(i, j);
-            }
-            s += log1pexp(eta) - if y[i] { eta } else { 0.0 };
-        }
-        s + 0.5 * lambda * beta[1..].iter().map(|b| b * b).sum::<f64>()
+    // the design matrix the fit sees: the raw features, or their z-scores
+    let standardized: Vec<f64>;
+    let z: &[f64] = if standardize {
+        standardized = (0..n * p).map(|q| (x[q] - mu[q % p]) / sd[q % p]).collect();
+        &standardized
+    } else {
+        x
     };
+    let lambda = if c.is_infinite() { 0.0 } else { 1.0 / c };
     let k = p + 1;
+    // objective from the linear predictor eta = b + z·w
+    let objective = |eta: &[f64], beta: &[f64]| -> f64 {
+        let loss: f64 = eta.iter().zip(y).map(|(&e, &yi)| log1pexp(e) - if yi { e } else { 0.0 }).sum();
+        loss + 0.5 * lambda * beta[1..].iter().map(|b| b * b).sum::<f64>()
+    };
     let mut beta = vec![0.0; k];
-    let mut f_old = objective(&beta);
+    let mut eta = vec![0.0; n];
+    let mut f_old = objective(&eta, &beta);
+    let mut h = vec![0.0; k * k];
     for iteration in 1..=200 {
-        // gradient and Hessian of the penalised objective
+        // gradient and Hessian (lower triangle, row-major) of the penalised objective
         let mut g = vec![0.0; k];
-        let mut h = vec![vec![0.0; k]; k];
-        let mut row = vec![1.0; k];
+        h.iter_mut().for_each(|v| *v = 0.0);
         for i in 0..n {
-            for j in 0..p {
-                row[j + 1] = z(i, j);
-            }
-            let eta: f64 = beta.iter().zip(&row).map(|(b, r)| b * r).sum();
-            let mu_i = sigmoid(eta);
+            let mu_i = sigmoid(eta[i]);
             let r = mu_i - if y[i] { 1.0 } else { 0.0 };
             let w = mu_i * (1.0 - mu_i);
-            for a in 0..k {
-                g[a] += r * row[a];
-                for b in 0..=a {
-                    h[a][b] += w * row[a] * row[b];
+            let zi = &z[i * p..(i + 1) * p];
+            g[0] += r;
+            h[0] += w;
+            for a in 1..k {
+                let za = zi[a - 1];
+                g[a] += r * za;
+                let wa = w * za;
+                let row = &mut h[a * k..a * k + a + 1];
+                row[0] += wa;
+                for (b, hb) in row[1..].iter_mut().enumerate() {
+                    *hb += wa * zi[b];
                 }
             }
         }
+        let mut hm = vec![vec![0.0; k]; k];
         for a in 0..k {
-            for b in 0..a {
-                h[b][a] = h[a][b];
+            for b in 0..=a {
+                hm[a][b] = h[a * k + b];
+                hm[b][a] = h[a * k + b];
             }
         }
         for j in 1..k {
             g[j] += lambda * beta[j];
-            h[j][j] += lambda;
+            hm[j][j] += lambda;
         }
-        let step = super::linalg::cholesky_solve(&h, &g).ok_or(FitError::Singular)?;
+        let step = super::linalg::cholesky_solve(&hm, &g).ok_or(FitError::Singular)?;
+        // the step's effect on eta, so the line search costs O(n) per trial
+        let d: Vec<f64> = (0..n).map(|i| step[0] + z[i * p..(i + 1) * p].iter().zip(&step[1..]).map(|(a, b)| a * b).sum::<f64>()).collect();
         // step halving: never accept a step that increases the objective
         let mut t = 1.0;
-        let mut candidate: Vec<f64>;
-        let mut f_new;
+        let (mut candidate, mut eta_c, mut f_new);
         loop {
-            candidate = beta.iter().zip(&step).map(|(b, s)| b - t * s).collect();
-            f_new = objective(&candidate);
+            candidate = beta.iter().zip(&step).map(|(b, s)| b - t * s).collect::<Vec<f64>>();
+            eta_c = eta.iter().zip(&d).map(|(e, di)| e - t * di).collect::<Vec<f64>>();
+            f_new = objective(&eta_c, &candidate);
             if f_new <= f_old || t < 1e-10 {
                 break;
             }
@@ -143,6 +152,7 @@ pub fn fit(x: &[f64], y: &[bool], c: f64, standardize: bool) -> Result<Fit, FitE
         let scale = beta.iter().map(|b| b.abs()).fold(1.0f64, f64::max);
         let moved = step.iter().map(|s| (t * s).abs()).fold(0.0f64, f64::max);
         beta = candidate;
+        eta = eta_c;
         f_old = f_new;
         if beta.iter().any(|b| !b.is_finite() || b.abs() > 1e8) {
             return Err(FitError::NoConvergence);

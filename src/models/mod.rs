@@ -29,6 +29,25 @@ fn no_nulls<T>(func: &str, name: &str, v: Option<Vec<Option<T>>>) -> Vec<T> {
     v.into_iter().flatten().collect()
 }
 
+/// A large float8 array without NULLs, read in place (no per-element conversion).
+fn f64_array(func: &str, name: &str, v: Option<pgrx::datum::Array<'_, f64>>) -> Vec<f64> {
+    let Some(v) = v else {
+        SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{func}: {name} must not be NULL"))
+            .hint("Pass arrays of equal length, e.g. built with array_agg(... ORDER BY id).")
+            .raise()
+    };
+    if v.contains_nulls() {
+        let i = v.iter().position(|x| x.is_none()).unwrap_or(0);
+        SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{func}: {name}[{}] is NULL", i + 1))
+            .hint("Filter rows with missing values before aggregating (FILTER (WHERE ... IS NOT NULL)).")
+            .raise()
+    }
+    match v.as_slice() {
+        Ok(s) => s.to_vec(),
+        Err(_) => v.iter().flatten().collect(),
+    }
+}
+
 fn or_raise<T>(func: &str, r: Result<T, survival::SurvivalError>) -> T {
     r.unwrap_or_else(|e| {
         SpineError::invalid(format!("{func}: {e}"))
@@ -114,13 +133,13 @@ mod ml {
     /// the coefficients returned for the raw features.
     #[pg_extern(immutable, parallel_safe)]
     fn logistic_fit(
-        x: Option<Vec<Option<f64>>>,
+        x: Option<pgrx::datum::Array<'_, f64>>,
         y: Option<Vec<Option<bool>>>,
         c: default!(Option<f64>, 1.0),
         standardize: default!(Option<bool>, false),
     ) -> TableIterator<'static, (name!(intercept, f64), name!(coef, Vec<f64>))> {
         const F: &str = "ml.logistic_fit";
-        let (x, y) = (no_nulls(F, "x", x), no_nulls(F, "y", y));
+        let (x, y) = (f64_array(F, "x", x), no_nulls(F, "y", y));
         let (Some(c), Some(standardize)) = (c, standardize) else {
             SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{F}: c and standardize must not be NULL"))
                 .hint("Omit them for c = 1.0 and standardize = false.")
@@ -198,12 +217,12 @@ COMMENT ON TYPE ml.coxph_fit IS 'A Cox proportional-hazards fit: coefficients wi
     fn coxph(
         durations: Option<Vec<Option<f64>>>,
         events: Option<Vec<Option<bool>>>,
-        covariates: Option<Vec<Option<f64>>>,
+        covariates: Option<pgrx::datum::Array<'_, f64>>,
         names: Option<Vec<Option<String>>>,
     ) -> pgrx::composite_type!('static, "ml.coxph_fit") {
         const F: &str = "ml.coxph";
         let (d, e) = (no_nulls(F, "durations", durations), no_nulls(F, "events", events));
-        let (x, names) = (no_nulls(F, "covariates", covariates), no_nulls(F, "names", names));
+        let (x, names) = (f64_array(F, "covariates", covariates), no_nulls(F, "names", names));
         let mut distinct = names.clone();
         distinct.sort();
         distinct.dedup();
