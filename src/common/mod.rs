@@ -1,4 +1,5 @@
 //! Pieces every concern shares: error reporting and settings (GUCs).
+pub mod args;
 pub mod error;
 pub mod guc;
 pub mod regclass;

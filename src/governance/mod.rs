@@ -3,23 +3,10 @@
 
 pub mod drift;
 
+use crate::common::args::no_nulls;
 use crate::common::error::SpineError;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
-
-fn sample(name: &str, v: Option<Vec<Option<f64>>>) -> Vec<f64> {
-    let Some(v) = v else {
-        SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("audit.psi: {name} must not be NULL"))
-            .hint("Pass two float8 arrays, e.g. audit.psi(array_agg(price) FILTER (WHERE …), array_agg(price) FILTER (WHERE …)).")
-            .raise()
-    };
-    match v.iter().position(Option::is_none) {
-        Some(i) => SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("audit.psi: {name}[{}] is NULL", i + 1))
-            .hint("Drop NULLs before comparing distributions (array_agg(x) FILTER (WHERE x IS NOT NULL)); compare null rates separately.")
-            .raise(),
-        None => v.into_iter().flatten().collect(),
-    }
-}
 
 #[pg_schema]
 mod audit {
@@ -29,7 +16,7 @@ mod audit {
     /// `expected` (DESIGN §4). 0 = same distribution; 0.1 warns, 0.25 blocks by default.
     #[pg_extern(immutable, parallel_safe)]
     fn psi(expected: Option<Vec<Option<f64>>>, actual: Option<Vec<Option<f64>>>, bins: default!(Option<i32>, 10)) -> f64 {
-        let (e, a) = (sample("expected", expected), sample("actual", actual));
+        let (e, a) = (no_nulls("audit.psi", "expected", expected), no_nulls("audit.psi", "actual", actual));
         let Some(bins) = bins else {
             SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, "audit.psi: bins must not be NULL").hint("Omit it for 10 bins.").raise()
         };

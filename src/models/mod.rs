@@ -10,43 +10,10 @@ pub mod woe;
 pub mod special;
 pub mod survival;
 
+use crate::common::args::{f64_array, no_nulls};
 use crate::common::error::{OrRaise, SpineError};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
-
-/// A SQL array argument without NULLs, or a clear error naming the function and argument.
-fn no_nulls<T>(func: &str, name: &str, v: Option<Vec<Option<T>>>) -> Vec<T> {
-    let Some(v) = v else {
-        SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{func}: {name} must not be NULL"))
-            .hint("Pass arrays of equal length, e.g. built with array_agg(... ORDER BY id).")
-            .raise()
-    };
-    if let Some(i) = v.iter().position(Option::is_none) {
-        SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{func}: {name}[{}] is NULL", i + 1))
-            .hint("Filter rows with missing values before aggregating (FILTER (WHERE ... IS NOT NULL)).")
-            .raise()
-    }
-    v.into_iter().flatten().collect()
-}
-
-/// A large float8 array without NULLs, read in place (no per-element conversion).
-fn f64_array(func: &str, name: &str, v: Option<pgrx::datum::Array<'_, f64>>) -> Vec<f64> {
-    let Some(v) = v else {
-        SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{func}: {name} must not be NULL"))
-            .hint("Pass arrays of equal length, e.g. built with array_agg(... ORDER BY id).")
-            .raise()
-    };
-    if v.contains_nulls() {
-        let i = v.iter().position(|x| x.is_none()).unwrap_or(0);
-        SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{func}: {name}[{}] is NULL", i + 1))
-            .hint("Filter rows with missing values before aggregating (FILTER (WHERE ... IS NOT NULL)).")
-            .raise()
-    }
-    match v.as_slice() {
-        Ok(s) => s.to_vec(),
-        Err(_) => v.iter().flatten().collect(),
-    }
-}
 
 fn or_raise<T>(func: &str, r: Result<T, survival::SurvivalError>) -> T {
     r.unwrap_or_else(|e| {
