@@ -92,6 +92,30 @@ SELECT round(audit.psi(
        '< 0.1 stable, > 0.25 blocks' AS reading;
 
 \echo
+\echo '── 4. Survival statistics on the marketplace (ml.kaplan_meier_median, ml.logrank, ml.coxph) ──'
+CREATE TEMP TABLE demo_surv AS
+SELECT l.listing_id,
+       extract(epoch FROM coalesce(l.status_changed_at, l.last_seen_at) - l.first_seen_at) / 86400 AS days,
+       l.status = 'sold' AS sold,
+       CASE WHEN e.price_eur < 0.95 * t.market_value_eur THEN '1 below market'
+            WHEN e.price_eur <= 1.05 * t.market_value_eur THEN '2 at market' ELSE '3 above market' END AS price_group,
+       (e.price_eur / t.market_value_eur)::float8 AS price_ratio,
+       (extract(year FROM l.first_seen_at) - l.year)::float8 AS age_years
+FROM marketplace.listings l
+JOIN spine.demo_truth_market t USING (listing_id)
+JOIN marketplace.listing_events e ON e.listing_id = l.listing_id AND e.event_type = 'listed';
+SELECT price_group, count(*) AS listings, round(ml.kaplan_meier_median(array_agg(days), array_agg(sold))::numeric, 1) AS median_days_to_sale
+FROM demo_surv GROUP BY price_group ORDER BY price_group;
+SELECT round(statistic::numeric, 1) AS logrank_statistic, dof, pvalue
+FROM (SELECT array_agg(days) d, array_agg(sold) s, array_agg(price_group) g FROM demo_surv) a, ml.logrank(a.d, a.s, a.g);
+SELECT n, events, names, array(SELECT round(c::numeric, 3) FROM unnest((f).coef) c) AS coef,
+       array(SELECT round(h::numeric, 2) FROM unnest((f).coef) c, exp(c) h) AS hazard_ratio,
+       round((f).concordance::numeric, 3) AS concordance
+FROM (SELECT ml.coxph(array_agg(days), array_agg(sold), array_agg(ARRAY[price_ratio, age_years]), ARRAY['price_ratio', 'age_years']) AS f
+      FROM demo_surv) x, LATERAL (SELECT (f).n, (f).events, (f).names) y;
+\echo 'A hazard ratio below 1 for price_ratio: listings priced above the market sell more slowly.'
+
+\echo
 \echo '── What is in this build ──'
 SELECT capability, status FROM (VALUES
   (1, 'data model, generator, ingest with quarantine', 'ready'),
@@ -100,5 +124,6 @@ SELECT capability, status FROM (VALUES
   (3, 'fail-closed certification and guards (audit.certify, audit.require_certified…), audit.ks_2samp', 'not yet in this build'),
   (4, 'the six certified T0 feature stores (ml.*_feature_store_t0_v1_v)', 'not yet in this build'),
   (5, 'the six pipelines on pg_cron (spine.install_schedules, spine.run_pipeline)', 'not yet in this build'),
-  (6, 'models (survival, WOE, classifiers, ONNX), workers, healing', 'not yet in this build')
+  (6, 'survival statistics, Cox PH, WOE bins, logistic regression (ml.*)', 'ready'),
+  (7, 'model registry, training, classifiers, ONNX, workers, healing', 'not yet in this build')
 ) AS c(n, capability, status) ORDER BY n;
