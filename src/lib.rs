@@ -9,6 +9,7 @@ pub mod common;
 pub mod demo;
 pub mod governance;
 pub mod hashing;
+pub mod healing;
 pub mod models;
 pub mod ingest;
 
