@@ -44,6 +44,14 @@ SELECT l.listing_id, l.region_code, left(l.description, 110) AS description
 FROM marketplace.listings l JOIN spine.demo_truth_battery b USING (listing_id)
 WHERE b.capacity_stated OR b.soh_stated ORDER BY l.listing_id LIMIT 5;
 
+\echo 'Battery facts read back from those texts (spine.extract_battery) against what the generator planted:'
+SELECT count(*) FILTER (WHERE t.capacity_stated) AS capacity_stated,
+       count(*) FILTER (WHERE t.capacity_stated AND x.capacity_kwh = t.capacity_kwh) AS capacity_read_correctly,
+       count(*) FILTER (WHERE t.soh_stated) AS soh_stated,
+       count(*) FILTER (WHERE t.soh_stated AND x.soh_pct = t.soh_pct) AS soh_read_correctly,
+       count(*) FILTER (WHERE (x.capacity_kwh IS NOT NULL AND NOT t.capacity_stated) OR (x.soh_pct IS NOT NULL AND NOT t.soh_stated)) AS read_but_not_stated
+FROM spine.demo_truth_battery t JOIN marketplace.listings l USING (listing_id), spine.extract_battery(l.description) x;
+
 \echo
 \echo '── 2. marketplace_ingest_and_audit, step ingest (spine.ingest_landing) ──'
 \echo 'A new scrape lands: 500 active listings seen again (a fifth of them cheaper, some sold), 20 new listings, 3 malformed rows.'
@@ -125,5 +133,6 @@ SELECT capability, status FROM (VALUES
   (4, 'the six certified T0 feature stores (ml.*_feature_store_t0_v1_v)', 'not yet in this build'),
   (5, 'the six pipelines on pg_cron (spine.install_schedules, spine.run_pipeline)', 'not yet in this build'),
   (6, 'survival statistics, Cox PH, WOE bins, logistic regression (ml.*)', 'ready'),
-  (7, 'model registry, training, classifiers, ONNX, workers, healing', 'not yet in this build')
+  (7, 'battery extraction from descriptions (spine.extract_battery)', 'ready'),
+  (8, 'model registry, training, classifiers, ONNX, workers, dedupe and refit', 'not yet in this build')
 ) AS c(n, capability, status) ORDER BY n;
