@@ -10,8 +10,8 @@ pub mod demo;
 pub mod governance;
 pub mod hashing;
 pub mod healing;
-pub mod models;
 pub mod ingest;
+pub mod models;
 
 // Tables, indexes and comments of the data model (DESIGN §2), before any function.
 pgrx::extension_sql_file!("../sql/001_schema.sql", name = "schema", bootstrap);
