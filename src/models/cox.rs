@@ -57,7 +57,7 @@ struct Data<'a> {
 }
 
 /// Efron partial log-likelihood, gradient and negative Hessian (information) at beta.
-fn efron(d: &Data, beta: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
+fn efron(d: &Data, beta: &[f64], tick: &mut dyn FnMut()) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
     let p = d.p;
     let (mut ll, mut grad, mut info) = (0.0, vec![0.0; p], vec![vec![0.0; p]; p]);
     // risk-set sums, accumulated as times decrease
@@ -65,6 +65,9 @@ fn efron(d: &Data, beta: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
     let mut i = 0;
     let n = d.order.len();
     while i < n {
+        if i & 0x3FFF == 0 {
+            tick();
+        }
         let time = d.t[d.order[i]];
         let mut j = i;
         // tied deaths at this time
@@ -114,6 +117,11 @@ fn efron(d: &Data, beta: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
 
 /// `covariates` row-major: one row per duration, one column per name.
 pub fn coxph(durations: &[f64], events: &[bool], covariates: &[f64], names: usize) -> Result<CoxFit, CoxError> {
+    coxph_with(durations, events, covariates, names, &mut || {})
+}
+
+/// As `coxph`, calling `tick` regularly so the SQL layer can honour query cancellation.
+pub fn coxph_with(durations: &[f64], events: &[bool], covariates: &[f64], names: usize, tick: &mut dyn FnMut()) -> Result<CoxFit, CoxError> {
     check(durations, events.len(), "events").map_err(CoxError::Data)?;
     let n = durations.len();
     if names == 0 || covariates.len() != n * names {
@@ -135,8 +143,8 @@ pub fn coxph(durations: &[f64], events: &[bool], covariates: &[f64], names: usiz
     let data = Data { order, t: durations, e: events, x, p };
 
     let mut beta = vec![0.0; p];
-    let (ll0, _, _) = efron(&data, &beta);
-    let (mut ll, mut grad, mut info) = efron(&data, &beta);
+    let (ll0, _, _) = efron(&data, &beta, tick);
+    let (mut ll, mut grad, mut info) = efron(&data, &beta, tick);
     let mut converged = false;
     for iteration in 0..100 {
         // singular at β = 0: constant or collinear covariates; later: β running off to infinity
@@ -145,7 +153,7 @@ pub fn coxph(durations: &[f64], events: &[bool], covariates: &[f64], names: usiz
         let (mut cand, mut next);
         loop {
             cand = beta.iter().zip(&step).map(|(b, s)| b + t * s).collect::<Vec<f64>>();
-            next = efron(&data, &cand);
+            next = efron(&data, &cand, tick);
             if next.0 >= ll - 1e-12 * ll.abs() || t < 1e-10 {
                 break;
             }

@@ -56,6 +56,12 @@ fn log1pexp(z: f64) -> f64 {
 
 /// `x` row-major, `rows` = y.len() rows.
 pub fn fit(x: &[f64], y: &[bool], c: f64, standardize: bool) -> Result<Fit, FitError> {
+    fit_with(x, y, c, standardize, &mut || {})
+}
+
+/// As `fit`, calling `tick` regularly (every 65 536 rows of each pass) so the SQL layer can honour
+/// query cancellation and statement_timeout on long fits.
+pub fn fit_with(x: &[f64], y: &[bool], c: f64, standardize: bool, tick: &mut dyn FnMut()) -> Result<Fit, FitError> {
     let n = y.len();
     if n == 0 {
         return Err(FitError::Empty);
@@ -106,6 +112,9 @@ pub fn fit(x: &[f64], y: &[bool], c: f64, standardize: bool) -> Result<Fit, FitE
         let mut g = vec![0.0; k];
         h.iter_mut().for_each(|v| *v = 0.0);
         for i in 0..n {
+            if i & 0xFFFF == 0 {
+                tick();
+            }
             let mu_i = sigmoid(eta[i]);
             let r = mu_i - if y[i] { 1.0 } else { 0.0 };
             let w = mu_i * (1.0 - mu_i);

@@ -112,7 +112,7 @@ mod ml {
                 .hint("Omit them for c = 1.0 and standardize = false.")
                 .raise()
         };
-        match logistic::fit(&x, &y, c, standardize) {
+        match logistic::fit_with(&x, &y, c, standardize, &mut || { pgrx::check_for_interrupts!(); }) {
             Ok(f) => TableIterator::once((f.intercept, f.coef)),
             Err(e) => SpineError::invalid(format!("{F}: {e}"))
                 .hint("x is a rows × features array with one row per label; y has both classes; c > 0.")
@@ -198,7 +198,7 @@ COMMENT ON TYPE ml.coxph_fit IS 'A Cox proportional-hazards fit: coefficients wi
                 .hint("Name each covariate column once, e.g. ARRAY['price_ratio', 'age_years'].")
                 .raise()
         }
-        let fit = match cox::coxph(&d, &e, &x, names.len()) {
+        let fit = match cox::coxph_with(&d, &e, &x, names.len(), &mut || { pgrx::check_for_interrupts!(); }) {
             Ok(f) => f,
             Err(err) => SpineError::invalid(format!("{F}: {err}"))
                 .hint("covariates is a rows × covariates array with one row per duration; drop constant or collinear columns.")

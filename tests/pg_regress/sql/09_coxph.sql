@@ -25,3 +25,13 @@ SELECT ml.coxph(ARRAY[1, 2, 3]::float8[], ARRAY[false, false, false], ARRAY[[1],
 \echo :LAST_ERROR_SQLSTATE
 SELECT ml.coxph(ARRAY[1, 2, 3]::float8[], ARRAY[true, true, true], ARRAY[[1], [2]]::float8[][], ARRAY['a']);
 \echo :LAST_ERROR_SQLSTATE
+-- a long fit honours statement_timeout and query cancellation (this fit takes ~0.7 s uncancelled)
+CREATE TEMP TABLE big AS
+SELECT array_agg((g % 97)::float8) AS t, array_agg(g % 3 = 0) AS e,
+       array_agg(ARRAY[(g % 7)::float8, (g % 11)::float8, (g % 13)::float8, (g % 17)::float8, (g % 19)::float8,
+                       (g % 23)::float8, (g % 29)::float8, (g % 31)::float8, (g % 37)::float8, (g % 41)::float8]) AS x
+FROM generate_series(1, 400000) g;
+SET statement_timeout = '150ms';
+SELECT (ml.coxph(t, e, x, ARRAY['a','b','c','d','e','f','g','h','i','j'])).n FROM big;
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
