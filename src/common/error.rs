@@ -60,3 +60,9 @@ impl<T, E: Display> OrRaise<T> for Result<T, E> {
         }
     }
 }
+
+/// A PostgreSQL timestamp (microseconds since 2000-01-01 UTC) as `timestamptz`; out of range
+/// raises naming `what`.
+pub fn timestamptz(us: i64, what: &str) -> pgrx::datum::TimestampWithTimeZone {
+    pgrx::datum::TimestampWithTimeZone::try_from(us).or_raise(what)
+}

@@ -7,11 +7,11 @@ pub mod gen;
 pub mod text;
 pub mod time;
 
-use crate::common::error::{OrRaise, SpineError};
+use crate::common::error::SpineError;
 use pgrx::prelude::*;
 
 fn to_ts(us: i64) -> TimestampWithTimeZone {
-    TimestampWithTimeZone::try_from(us).or_raise("timestamp out of range in the demo generator")
+    crate::common::error::timestamptz(us, "timestamp out of range in the demo generator")
 }
 
 fn params(listings: i32, days: i32, seed: i32, anchor: TimestampWithTimeZone) -> gen::Params {

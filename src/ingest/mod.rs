@@ -23,7 +23,7 @@ pub struct BatchResult {
 }
 
 fn ts(us: i64) -> TimestampWithTimeZone {
-    TimestampWithTimeZone::try_from(us).or_raise("observation time out of range")
+    crate::common::error::timestamptz(us, "observation time out of range")
 }
 
 fn known_regions() -> HashSet<String> {

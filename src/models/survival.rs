@@ -176,36 +176,9 @@ pub fn logrank(durations: &[f64], events: &[bool], groups: &[String]) -> Result<
     let m = k - 1;
     let zr: Vec<f64> = z[..m].to_vec();
     let vr: Vec<Vec<f64>> = v[..m].iter().map(|row| row[..m].to_vec()).collect();
-    let x = solve(vr, zr.clone()).ok_or(SurvivalError::Singular)?;
+    let x = super::linalg::cholesky_solve(&vr, &zr).ok_or(SurvivalError::Singular)?;
     let u: f64 = zr.iter().zip(&x).map(|(a, b)| a * b).sum();
     Ok((u, m as i32, chi2_sf(u, m as f64)))
-}
-
-/// Solves A x = b by Gaussian elimination with partial pivoting; None when singular.
-fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
-    let n = b.len();
-    let scale = a.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs()));
-    for col in 0..n {
-        let p = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[p][col].abs() <= 1e-12 * scale.max(f64::MIN_POSITIVE) {
-            return None;
-        }
-        a.swap(col, p);
-        b.swap(col, p);
-        for r in col + 1..n {
-            let f = a[r][col] / a[col][col];
-            for c in col..n {
-                a[r][c] -= f * a[col][c];
-            }
-            b[r] -= f * b[col];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for r in (0..n).rev() {
-        let s: f64 = (r + 1..n).map(|c| a[r][c] * x[c]).sum();
-        x[r] = (b[r] - s) / a[r][r];
-    }
-    Some(x)
 }
 
 /// Harrell's C as lifelines computes it (higher score = longer survival): pairs whose earlier

@@ -4,7 +4,7 @@
 //! WOE = ln(%non-event / %event); IV = (%non-event − %event) · WOE; a bin with an empty class
 //! gets WOE 0 and IV 0. Pure Rust.
 
-use crate::governance::drift::quantile_sorted;
+use crate::governance::drift::edges as quantile_cuts;
 
 #[derive(Debug, PartialEq)]
 pub enum WoeError {
@@ -44,9 +44,7 @@ pub struct WoeBin {
 
 /// Interior edges from quantiles of the values (numpy 'linear'), deduplicated.
 pub fn quantile_edges(values: &[f64], bins: usize) -> Vec<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mut e: Vec<f64> = (1..bins).map(|k| quantile_sorted(&sorted, k as f64 / bins as f64)).collect();
+    let mut e = quantile_cuts(values, bins);
     e.dedup();
     e
 }
