@@ -90,5 +90,13 @@ install_release() {
     echo "       Stop it first: make demo-stop (or: $PGBIN/pg_ctl -D $running stop)." >&2
     exit 1
   fi
+  unlink_installed_so
   cargo pgrx install --release --pg-config "$PG_CONFIG"
+}
+
+# unlink_installed_so: remove the installed spine.so before a new one is written, so the new file
+# gets a new inode; a process that still maps the old one (a cluster started by hand) keeps it
+# intact instead of reading a half-written file.
+unlink_installed_so() {
+  rm -f "$("$PG_CONFIG" --pkglibdir)/spine.so"
 }

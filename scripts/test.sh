@@ -30,6 +30,7 @@ RUNAS=()
 [ "$(id -u)" = 0 ] && RUNAS=(--runas postgres)
 # one test at a time: pg_tests share one database, and parallel transactions on the same demo
 # tables would wait on (or deadlock with) each other
+unlink_installed_so
 RUST_TEST_THREADS=1 cargo pgrx test pg15 "${RUNAS[@]}" --pgdata "$PGT/data" 2>&1 | tee "$LOG_DIR/cargo-pgrx-test.log"
 rc=${PIPESTATUS[0]}
 p=$(sed -nE 's/^test result: .* ([0-9]+) passed; ([0-9]+) failed.*/\1/p' "$LOG_DIR/cargo-pgrx-test.log" | awk '{s+=$1} END {print s+0}')
