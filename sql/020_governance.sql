@@ -125,6 +125,10 @@ BEGIN
     IF TG_OP = 'INSERT' AND (spine._internal_write() OR spine._audit_restore_allowed()) THEN
         RETURN NEW;
     END IF;
+    -- re-registering a store replaces its policy (each certification keeps its own copy)
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'store_policies' AND spine._internal_write() THEN
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION '%.% is written only by spine''s governance functions: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'The certification registry, its baselines, store policies and verdicts are append-only evidence.',

@@ -69,7 +69,7 @@ pub fn certify(oid: pg_sys::Oid, note: Option<String>) -> Check<Certified> {
         Spi::get_one_with_args::<i64>(
             "INSERT INTO audit.t0_cert_registry (store, store_name, action, at, by_role, viewdef_hash, dataset_hash, row_count,
                                                  t0_min, t0_max, expires_at, policy, note)
-             VALUES ($1, $2, 'certify', now(), pg_catalog.session_user(), $3, $4, $5, $6, $7, now() + ($8)::interval, $9, $10)
+             VALUES ($1, $2, 'certify', now(), $11, $3, $4, $5, $6, $7, now() + ($8)::interval, $9, $10)
              RETURNING cert_id",
             &[
                 oid.into(),
@@ -82,6 +82,7 @@ pub fn certify(oid: pg_sys::Oid, note: Option<String>) -> Check<Certified> {
                 s.policy.max_age.clone().into(),
                 pgrx::JsonB(json!({"policy": policy, "leakage_probe_entities": probed})).into(),
                 note.clone().into(),
+                super::verdict::caller().into(),
             ],
         )
     })

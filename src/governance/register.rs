@@ -109,12 +109,12 @@ pub fn register(
     }
     writing(|| {
         Spi::run_with_args(
-            "INSERT INTO audit.store_policies AS p (store, store_name, key_column, t0_column, label_columns, policy)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO audit.store_policies AS p (store, store_name, key_column, t0_column, label_columns, policy, registered_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (store) DO UPDATE SET store_name = EXCLUDED.store_name, key_column = EXCLUDED.key_column,
                  t0_column = EXCLUDED.t0_column, label_columns = EXCLUDED.label_columns, policy = EXCLUDED.policy,
-                 registered_at = now(), registered_by = session_user",
-            &[rel.oid.into(), rel.name.clone().into(), key.into(), t0.into(), labels.into(), pgrx::JsonB(policy_json).into()],
+                 registered_at = now(), registered_by = EXCLUDED.registered_by",
+            &[rel.oid.into(), rel.name.clone().into(), key.into(), t0.into(), labels.into(), pgrx::JsonB(policy_json).into(), super::verdict::caller().into()],
         )
     })
     .or_raise("writing the store policy");
@@ -151,9 +151,9 @@ pub fn revoke(store: Option<RegClass>, reason: Option<String>) {
     writing(|| {
         Spi::run_with_args(
             "INSERT INTO audit.t0_cert_registry (store, store_name, action, at, by_role, note, revokes)
-             SELECT $1, $2, 'revoke', now(), session_user, $3,
+             SELECT $1, $2, 'revoke', now(), $4, $3,
                     (SELECT cert_id FROM audit.t0_cert_registry WHERE store = $1 ORDER BY cert_id DESC LIMIT 1)",
-            &[rel.oid.into(), rel.name.clone().into(), reason.into()],
+            &[rel.oid.into(), rel.name.clone().into(), reason.into(), super::verdict::caller().into()],
         )
     })
     .or_raise("writing the revocation");

@@ -64,6 +64,12 @@ fn role_name(oid: pg_sys::Oid) -> String {
     }
 }
 
+/// The calling role (as SET ROLE left it; SECURITY DEFINER does not change it).
+pub fn caller() -> String {
+    // SAFETY: plain read of backend state
+    role_name(unsafe { pg_sys::GetOuterUserId() })
+}
+
 fn payload(v: &Verdict) -> Value {
     // SAFETY: plain reads of backend globals
     let (session, outer, pid, db) =
