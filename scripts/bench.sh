@@ -3,7 +3,7 @@
 # pg_cron and spine preloaded, shared_buffers 512MB, fsync on, wal_level replica). Each result
 # is printed as a ratio against a named baseline measured in the same run, and appended to
 # target/bench/results.tsv. BENCH_LISTINGS (default 1000000) sets the generator's size;
-# BENCH=generator|hashing|models runs one group (default: all).
+# BENCH=generator|hashing|governance|models runs one group (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
@@ -149,6 +149,42 @@ bench_hashing() {
   q -c "DROP TABLE IF EXISTS bench_h1m, bench_h5m" >/dev/null
 }
 
+bench_governance() {
+  local n=1000000
+  say "governance: audit.require_certified (fast path) and the strict guard on a $n-row store"
+  mixed_table g1m "$n"
+  q -c "CREATE OR REPLACE FUNCTION bench_trivial(regclass) RETURNS void LANGUAGE plpgsql AS \$\$ BEGIN END \$\$" \
+    -c "SELECT audit.register_store('bench_g1m', 'id', 'seen', '{sold}', '{\"leakage_probe\": false}')" \
+    -c "SELECT audit.certify('bench_g1m')" >/dev/null
+  local calls=100000 guard trivial
+  guard=$(best_of 3 guard -c "SELECT count(audit.require_certified('bench_g1m')) FROM generate_series(1, $calls)")
+  trivial=$(best_of 3 trivial -c "SELECT count(bench_trivial('bench_g1m')) FROM generate_series(1, $calls)")
+  local us
+  us=$(awk -v t="$guard" -v n="$calls" 'BEGIN {printf "%.2f", t * 1e6 / n}')
+  echo "    audit.require_certified: $us us per call ($calls calls in one statement)"
+  report "require_certified x $calls" "$guard" "plpgsql_noop_function_x_$calls" "$trivial" "goal<=25us/call ($us us)" "$(awk -v u="$us" 'BEGIN {print (u <= 25) ? "PASS" : "MISS"}')"
+  # pgbench: one guard call per transaction (the first pass of a transaction is recorded)
+  local pg_dir f1 f2 tps_guard tps_trivial
+  pg_dir=$(mktemp -d)
+  echo "SELECT audit.require_certified('bench_g1m');" > "$pg_dir/guard.sql"
+  echo "SELECT bench_trivial('bench_g1m');" > "$pg_dir/trivial.sql"
+  chmod -R a+rX "$pg_dir"
+  tps_guard=$("${AS_PG[@]}" "$PGBIN/pgbench" -n -T 10 -c 1 -h "$DIR" -p "$PORT" -U postgres -f "$pg_dir/guard.sql" "$DB" 2>/dev/null | sed -nE 's/^tps = ([0-9.]+).*/\1/p')
+  tps_trivial=$("${AS_PG[@]}" "$PGBIN/pgbench" -n -T 10 -c 1 -h "$DIR" -p "$PORT" -U postgres -f "$pg_dir/trivial.sql" "$DB" 2>/dev/null | sed -nE 's/^tps = ([0-9.]+).*/\1/p')
+  rm -rf "$pg_dir"
+  echo "    pgbench, 1 client, 10 s: guard $tps_guard tps, no-op function $tps_trivial tps"
+  report "pgbench_guard_latency_ms" "$(awk -v t="$tps_guard" 'BEGIN {printf "%.4f", 1000 / t}')" "pgbench_noop_latency_ms" "$(awk -v t="$tps_trivial" 'BEGIN {printf "%.4f", 1000 / t}')" "(info: each transaction records its pass)" ""
+  q -c "SELECT count(*) FROM bench_g1m" >/dev/null
+  local strict hash frozen
+  hash=$(best_of 3 hash -c "SELECT audit.dataset_hash('bench_g1m')")
+  strict=$(best_of 3 strict -c "SELECT audit.require_certified_strict('bench_g1m')")
+  report "require_certified_strict 1M x 30" "$strict" "dataset_hash_same_store" "$hash" "(report ratio)" ""
+  q -c "SELECT audit.register_store('bench_g1m', 'id', 'seen', '{sold}', '{\"leakage_probe\": false, \"frozen\": true}')" -c "SELECT audit.certify('bench_g1m')" >/dev/null
+  frozen=$(best_of 3 frozen -c "SELECT audit.require_certified_strict('bench_g1m')")
+  report "require_certified_strict frozen 1M" "$frozen" "dataset_hash_same_store" "$hash" "(report ratio)" ""
+  q -c "DROP TABLE IF EXISTS bench_g1m" -c "DROP FUNCTION IF EXISTS bench_trivial(regclass)" >/dev/null
+}
+
 # Python baselines run in a virtual environment of their own (target/bench/venv)
 bench_python() {
   local venv=target/bench/venv
@@ -197,11 +233,12 @@ print('    max |coef difference| cox vs lifelines: %.2e; logistic vs lbfgs defau
 }
 
 case "${BENCH:-all}" in
-  all) bench_generator; bench_hashing; bench_models ;;
+  all) bench_generator; bench_hashing; bench_governance; bench_models ;;
+  governance) bench_governance ;;
   generator) bench_generator ;;
   hashing) bench_hashing ;;
   models) bench_models ;;
-  *) echo "BENCH must be all, generator, hashing or models" >&2; exit 2 ;;
+  *) echo "BENCH must be all, generator, hashing, governance or models" >&2; exit 2 ;;
 esac
 
 echo
