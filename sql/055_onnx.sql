@@ -4,9 +4,11 @@
 CREATE FUNCTION ml.import_onnx(model text, onnx bytea, features text[]) RETURNS ml.models
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    id bigint;
     r ml.models;
 BEGIN
-    SELECT * INTO STRICT r FROM ml.models m WHERE m.model_id = ml._import_onnx(model, onnx, features);
+    id := ml._import_onnx(model, onnx, features);
+    SELECT * INTO STRICT r FROM ml.models m WHERE m.model_id = id;
     RETURN r;
 END $$;
 COMMENT ON FUNCTION ml.import_onnx(text, bytea, text[]) IS
@@ -16,10 +18,11 @@ CREATE FUNCTION ml.import_onnx_embedding(model text, onnx bytea, kind text, toke
                                          config jsonb DEFAULT '{}') RETURNS ml.models
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    id bigint;
     r ml.models;
 BEGIN
-    SELECT * INTO STRICT r FROM ml.models m
-    WHERE m.model_id = ml._import_onnx_embedding(model, onnx, kind, tokenizer, config);
+    id := ml._import_onnx_embedding(model, onnx, kind, tokenizer, config);
+    SELECT * INTO STRICT r FROM ml.models m WHERE m.model_id = id;
     RETURN r;
 END $$;
 COMMENT ON FUNCTION ml.import_onnx_embedding(text, bytea, text, text, jsonb) IS

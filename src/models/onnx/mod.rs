@@ -17,6 +17,8 @@ pub mod plan;
 pub mod proto;
 pub mod runtime;
 mod sql;
+#[cfg(any(test, feature = "pg_test"))]
+mod sql_test;
 pub mod text;
 
 use model::{Kind, OnnxModel};
