@@ -1,9 +1,11 @@
-//! Governance (DESIGN §4). This build has the drift statistics; certification and guards are
-//! the open governance issue.
+//! Governance (DESIGN §4). This build has the drift statistics (PSI, two-sample KS);
+//! certification and guards are the open governance issue.
 
 pub mod drift;
+pub mod ks;
+pub mod kstwo;
 
-use crate::common::args::no_nulls;
+use crate::common::args::{f64_array, no_nulls};
 use crate::common::error::SpineError;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
@@ -24,6 +26,25 @@ mod audit {
             Ok(v) => v,
             Err(err) => SpineError::invalid(format!("audit.psi: {err}"))
                 .hint("Both samples need at least one finite value; bins is between 2 and 1000.")
+                .raise(),
+        }
+    }
+
+    /// Two-sample Kolmogorov–Smirnov test, equal to scipy.stats.ks_2samp(a, b) (two-sided,
+    /// method 'auto': the exact p-value when both samples have at most 10 000 values, else the
+    /// asymptotic Kolmogorov distribution). One row: the statistic D and its p-value.
+    #[pg_extern(immutable, parallel_safe)]
+    fn ks_2samp(
+        a: Option<pgrx::datum::Array<'_, f64>>,
+        b: Option<pgrx::datum::Array<'_, f64>>,
+    ) -> TableIterator<'static, (name!(statistic, f64), name!(pvalue, f64))> {
+        const F: &str = "audit.ks_2samp";
+        let (a, b) = (f64_array(F, "a", a), f64_array(F, "b", b));
+        match ks::ks_2samp(&a, &b) {
+            Ok((d, p)) => TableIterator::once((d, p)),
+            Err(err) => SpineError::invalid(format!("{F}: {err}"))
+                .detail(format!("a has {} values, b has {}.", a.len(), b.len()))
+                .hint("Both samples need at least one value, all finite: filter NaN and ±Infinity out before aggregating.")
                 .raise(),
         }
     }
