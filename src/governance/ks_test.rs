@@ -113,7 +113,7 @@ fn exact_inside_method_agrees_with_a_direct_lattice_count() {
         for h in 1..=lcm {
             let inside = count_inside(m, n, h, lcm);
             let want = 1.0 - inside as f64 / total as f64;
-            let got = outer_prob_inside(m, n, g, h);
+            let got = outer_prob_inside(m, n, g, h, &mut || {});
             assert!((got - want).abs() < 1e-14, "m={m} n={n} h={h}: {got} vs {want}");
         }
     }
@@ -198,6 +198,17 @@ fn large_samples_use_the_asymptotic_distribution() {
     let c = sample("uniform", 100_000, 5, 0.0, 1.0, 0.0);
     let r = ks_2samp_detail(&a, &c).unwrap();
     assert!(r.statistic < 0.01 && r.pvalue > 0.01, "{r:?}");
+}
+
+#[test]
+fn the_exact_method_offers_one_interrupt_check_per_column() {
+    let a = sample("uniform", 300, 6, 0.0, 1.0, 0.0);
+    let b = sample("uniform", 200, 7, 0.3, 1.0, 0.0);
+    let mut calls = 0;
+    let r = ks_2samp_with(&a, &b, &mut || calls += 1).unwrap();
+    assert_eq!(r.method, Method::Exact);
+    assert_eq!(calls, 300, "one call per column of the larger sample");
+    assert_eq!((r.statistic, r.pvalue), ks_2samp(&a, &b).unwrap());
 }
 
 #[test]

@@ -40,10 +40,12 @@ mod audit {
     ) -> TableIterator<'static, (name!(statistic, f64), name!(pvalue, f64))> {
         const F: &str = "audit.ks_2samp";
         let (a, b) = (f64_array(F, "a", a), f64_array(F, "b", b));
-        match ks::ks_2samp(&a, &b) {
-            Ok((d, p)) => TableIterator::once((d, p)),
+        match ks::ks_2samp_with(&a, &b, &mut || {
+            pgrx::check_for_interrupts!();
+        }) {
+            Ok(r) => TableIterator::once((r.statistic, r.pvalue)),
             Err(err) => SpineError::invalid(format!("{F}: {err}"))
-                .detail(format!("a has {} values, b has {}.", a.len(), b.len()))
+                .detail(format!("Sample sizes: a {}, b {}.", a.len(), b.len()))
                 .hint("Both samples need at least one value, all finite: filter NaN and ±Infinity out before aggregating.")
                 .raise(),
         }
