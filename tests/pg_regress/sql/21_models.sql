@@ -33,7 +33,7 @@ SELECT audit.register_store('mt.store', 'listing_id', 't0', ARRAY['label_sold21'
 -- training on an uncertified store is impossible
 SELECT pg_temp.try($$SELECT ml.train('m_lr', 'mt.store', 'label_sold21', 'logistic_regression')$$);
 -- ... and the internal half refuses to run without the strict guard's pass in the transaction
-SELECT (audit.certify('mt.store')).cert_id;
+SELECT (audit.certify('mt.store')).action;
 SELECT pg_temp.try($$SELECT ml._train('m_lr', 'mt.store', 'label_sold21', 'logistic_regression', NULL, '{}')$$);
 
 -- bad input: clear errors
@@ -48,7 +48,8 @@ SELECT pg_temp.try($$SELECT ml.train('m_cox', 'mt.store', 'label_duration_days',
 SELECT pg_temp.try($$SELECT ml.train(NULL, 'mt.store', 'label_sold21', 'logistic_regression')$$);
 
 -- four algorithms; default features = the numeric non-label columns
-SELECT name, version, algorithm, task, features, target, cert_id, dataset_hash = audit.dataset_hash('mt.store') AS lineage_hash,
+SELECT name, version, algorithm, task, features, target,
+       cert_id = (SELECT max(cert_id) FROM audit.t0_cert_registry WHERE store = 'mt.store'::regclass) AS lineage_cert, dataset_hash = audit.dataset_hash('mt.store') AS lineage_hash,
        (metrics->>'train_rows')::int + (metrics->>'test_rows')::int + (metrics->>'rows_without_label')::int AS rows
 FROM ml.train('m_lr', 'mt.store', 'label_sold21', 'logistic_regression', ARRAY['year', 'price_at_t0', 'age_years', 'is_ev'], '{"c": 10}');
 -- without features: every numeric column that is not key, T0 or label
