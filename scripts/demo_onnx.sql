@@ -13,5 +13,5 @@ JOIN marketplace.listings l ON l.listing_id = a.ids[b.ordinality];
 SELECT count(*) AS listings_embedded, min(cardinality(embedding)) AS dimension FROM demo_emb;
 \echo 'Nearest listings to "electric car, battery in good health" (cosine similarity; embeddings are L2-normalised):'
 SELECT listing_id, left(title, 60) AS title,
-       round((SELECT sum(a * b) FROM unnest(embedding, ml.embed_text('minilm', 'electric car, battery in good health')) AS u(a, b))::numeric, 3) AS similarity
+       round((SELECT sum(a::float8 * b) FROM unnest(embedding, ml.embed_text('minilm', 'electric car, battery in good health')) AS u(a, b))::numeric, 3) AS similarity
 FROM demo_emb ORDER BY similarity DESC LIMIT 5;

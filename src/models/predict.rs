@@ -155,7 +155,9 @@ pub fn cached() -> Vec<(String, bool)> {
 }
 
 fn wrong_kind(func: &str, name: &str, l: &Loaded, use_instead: &str) -> ! {
-    SpineError::new(PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE, format!("{func}: model \"{name}\" version {} is a {} model", l.version, if l.task == "embedding" { format!("{} embedding", l.features.join("/")) } else { l.task.clone() }))
+    let what = if l.task == "embedding" { format!("{} embedding", l.features.join("/")) } else { l.task.clone() };
+    let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    SpineError::new(PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE, format!("{func}: model \"{name}\" version {} is {article} {what} model", l.version))
         .hint(use_instead.to_string())
         .raise()
 }

@@ -57,6 +57,7 @@ pub fn preprocess(bytes: &[u8], p: &ImagePlan) -> Result<Vec<f32>, String> {
     let resized = if (nw, nh) == (w, h) { rgb } else { image::imageops::resize(&rgb, nw, nh, filter) };
     let (left, top) = crop_offsets(nw, nh, p.size);
     let s = p.size as usize;
+    let (mean, std) = (p.mean.map(|v| v as f32), p.std.map(|v| v as f32));
     if nw < p.size || nh < p.size {
         return Err(format!("the resized image ({nw} × {nh}) is smaller than the crop {s} × {s}"));
     }
@@ -65,7 +66,7 @@ pub fn preprocess(bytes: &[u8], p: &ImagePlan) -> Result<Vec<f32>, String> {
         for x in 0..s {
             let px = resized.get_pixel(left + x as u32, top + y as u32);
             for c in 0..3 {
-                out[c * s * s + y * s + x] = (px.0[c].clamp(0.0, 1.0) - p.mean[c]) / p.std[c];
+                out[c * s * s + y * s + x] = (px.0[c].clamp(0.0, 1.0) - mean[c]) / std[c];
             }
         }
     }

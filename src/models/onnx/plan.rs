@@ -203,8 +203,8 @@ pub struct ImagePlan {
     /// the shorter side is resized to this first
     pub resize: u32,
     pub interpolation: Interpolation,
-    pub mean: [f32; 3],
-    pub std: [f32; 3],
+    pub mean: [f64; 3],
+    pub std: [f64; 3],
     pub batch_size: usize,
     pub normalize: bool,
 }
@@ -238,11 +238,11 @@ fn opt_bool(cfg: &Map<String, Value>, key: &str) -> Result<Option<bool>, PlanErr
     }
 }
 
-fn triple(cfg: &Map<String, Value>, key: &str) -> Result<Option<[f32; 3]>, PlanError> {
+fn triple(cfg: &Map<String, Value>, key: &str) -> Result<Option<[f64; 3]>, PlanError> {
     match cfg.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(a)) if a.len() == 3 && a.iter().all(|x| x.as_f64().is_some_and(f64::is_finite)) => {
-            let v: Vec<f32> = a.iter().map(|x| x.as_f64().unwrap_or(0.0) as f32).collect();
+            let v: Vec<f64> = a.iter().map(|x| x.as_f64().unwrap_or(0.0)).collect();
             if key == "std" && v.iter().any(|s| *s <= 0.0) {
                 return fail(format!("config \"std\" must be positive, got {v:?}"), "One positive number per RGB channel.");
             }

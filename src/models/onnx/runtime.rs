@@ -117,12 +117,42 @@ pub fn environment(func: &str) -> Environment {
     }
 }
 
-/// (library path, ONNX Runtime's build information, intra-op threads) of this backend's runtime.
-pub fn info(func: &str) -> (String, String, i32) {
+/// The version string of the ONNX Runtime library at `path`, which this process has loaded
+/// (dlopen with RTLD_NOLOAD: nothing new is loaded).
+fn loaded_version(path: &str) -> Option<String> {
+    let c = std::ffi::CString::new(path).ok()?;
+    // SAFETY: the handle refers to the library ort loaded; OrtGetApiBase has the C signature
+    // ONNX Runtime documents and returns a static struct; the handle is released after use
+    unsafe {
+        let h = libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD);
+        if h.is_null() {
+            return None;
+        }
+        let sym = libc::dlsym(h, c"OrtGetApiBase".as_ptr());
+        let v = if sym.is_null() {
+            None
+        } else {
+            let get: unsafe extern "C" fn() -> *const ort::sys::OrtApiBase = std::mem::transmute(sym);
+            let base = get();
+            if base.is_null() {
+                None
+            } else {
+                let s = ((*base).GetVersionString)();
+                (!s.is_null()).then(|| std::ffi::CStr::from_ptr(s).to_string_lossy().into_owned())
+            }
+        };
+        libc::dlclose(h);
+        v
+    }
+}
+
+/// (library path, ONNX Runtime version, build information, intra-op threads) of this backend's
+/// runtime.
+pub fn info(func: &str) -> (String, Option<String>, String, i32) {
     environment(func);
     let (path, threads) = ENV.with(|e| e.borrow().as_ref().map(|(_, p, t)| (p.clone(), *t))).unwrap_or_default();
     let build = guarded("reading the build information", || Ok(ort::info().to_string())).unwrap_or_else(|e| e);
-    (path, build, threads)
+    (path.clone(), loaded_version(&path), build, threads)
 }
 
 /// A session over a serialized model, on this backend's environment. Errors are ONNX

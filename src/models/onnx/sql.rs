@@ -95,10 +95,11 @@ mod ml {
         TableIterator::new(rows)
     }
 
-    /// The ONNX Runtime this backend uses (loading it if needed): the library path, its build
-    /// information and the intra-op threads.
+    /// The ONNX Runtime this backend uses (loading it if needed): the library path, its version,
+    /// its build information and the intra-op threads.
+    #[allow(clippy::type_complexity)]
     #[pg_extern(volatile, parallel_safe)]
-    fn onnxruntime_info() -> TableIterator<'static, (name!(path, String), name!(build_info, String), name!(threads, i32))> {
+    fn onnxruntime_info() -> TableIterator<'static, (name!(path, String), name!(version, Option<String>), name!(build_info, String), name!(threads, i32))> {
         TableIterator::once(crate::models::onnx::runtime::info("ml.onnxruntime_info"))
     }
 }

@@ -30,7 +30,7 @@ SELECT regexp_replace(pg_temp.try($$SELECT * FROM ml.onnxruntime_info()$$), '\(.
 SET spine.onnxruntime_path = '';
 SELECT pg_temp.try($$SELECT * FROM ml.onnxruntime_info()$$);
 RESET spine.onnxruntime_path;
-SELECT path, build_info ~ 'rel-1\.31\.1' AS is_1_31_1, threads FROM ml.onnxruntime_info();
+SELECT path, version, build_info LIKE 'ORT Build Info:%' AS has_build_info, threads FROM ml.onnxruntime_info();
 CREATE ROLE onnx_regress_plain;
 SET ROLE onnx_regress_plain;
 SELECT pg_temp.try($$SET spine.onnxruntime_path = '/tmp/evil.so'$$);
@@ -57,9 +57,10 @@ SELECT count(*) AS rows,
        max(abs(ml.predict('onnx_lr', r.x) - o.v)) <= 1e-6 AS equal_to_onnxruntime,
        max(abs(ml.predict('onnx_lr', r.x) - s.v)) <= 1e-5 AS equal_to_sklearn
 FROM rows r JOIN want o ON o.model = 'logreg_ort' AND o.i = r.i JOIN want s ON s.model = 'logreg_sklearn' AND s.i = r.i;
--- the batch path: one ONNX Runtime call for all rows, the same numbers as row by row
+-- the batch path: one ONNX Runtime call for all rows (its kernels may round the last float bit
+-- differently from one row at a time)
 SELECT cardinality(b) AS predictions,
-       (SELECT bool_and(b[r.i] = ml.predict('onnx_lr', r.x)) FROM rows r) AS equal_to_row_by_row,
+       (SELECT max(abs(b[r.i] - ml.predict('onnx_lr', r.x))) FROM rows r) <= 1e-6 AS equal_to_row_by_row,
        (SELECT max(abs(b[o.i] - o.v)) FROM want o WHERE o.model = 'logreg_ort') <= 1e-6 AS equal_to_onnxruntime
 FROM (SELECT ml.predict_batch('onnx_lr', (SELECT array_agg(x ORDER BY i) FROM rows)) AS b) q;
 -- a flat array is read row by row

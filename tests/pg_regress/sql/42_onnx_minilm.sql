@@ -26,8 +26,8 @@ FROM fx, ml.embed_texts('minilm', (SELECT array_agg(text ORDER BY i) FROM texts)
 -- nearest neighbours make sense: the two German/French battery texts are closer to each other
 -- than to the diesel estate
 WITH e AS (SELECT i, ml.embed_text('minilm', text) AS v FROM texts WHERE i IN (2, 3, 6))
-SELECT (SELECT sum(a * b) FROM unnest((SELECT v FROM e WHERE i = 2), (SELECT v FROM e WHERE i = 3)) AS u(a, b))
-     > (SELECT sum(a * b) FROM unnest((SELECT v FROM e WHERE i = 2), (SELECT v FROM e WHERE i = 6)) AS u(a, b)) AS ev_texts_closer;
+SELECT (SELECT sum(a::float8 * b) FROM unnest((SELECT v FROM e WHERE i = 2), (SELECT v FROM e WHERE i = 3)) AS u(a, b))
+     > (SELECT sum(a::float8 * b) FROM unnest((SELECT v FROM e WHERE i = 2), (SELECT v FROM e WHERE i = 6)) AS u(a, b)) AS ev_texts_closer;
 \else
 \echo 'SKIPPED: all-MiniLM-L6-v2 is not installed (run make models); the MiniLM comparison did not run'
 \endif
