@@ -47,9 +47,13 @@ os.makedirs(OUT, exist_ok=True)
 expected = {}
 
 
-def save(name, model_bytes):
+def save(name, model):
+    """writes a model; skl2onnx names graphs with a random uuid: a fixed name keeps the bytes reproducible"""
+    if not isinstance(model, bytes):
+        model.graph.name = name.rsplit(".", 1)[0]
+        model = model.SerializeToString()
     with open(os.path.join(OUT, name), "wb") as f:
-        f.write(model_bytes)
+        f.write(model)
 
 
 def session(name, threads=1):
@@ -71,20 +75,20 @@ ytr = y[:500]
 
 lr = LogisticRegression(C=1.0, max_iter=1000).fit(Xtr, ytr)
 save("logreg.onnx", convert_sklearn(lr, initial_types=[("float_input", FloatTensorType([None, 4]))],
-                                    options={id(lr): {"zipmap": False}}, target_opset=OPSET).SerializeToString())
+                                    options={id(lr): {"zipmap": False}}, target_opset=OPSET))
 save("logreg_zipmap.onnx", convert_sklearn(lr, initial_types=[("float_input", FloatTensorType([None, 4]))],
-                                           target_opset=OPSET).SerializeToString())
+                                           target_opset=OPSET))
 rf = RandomForestClassifier(n_estimators=15, max_depth=5, random_state=0).fit(Xtr, ytr)
 save("forest.onnx", convert_sklearn(rf, initial_types=[("float_input", FloatTensorType([None, 4]))],
-                                    options={id(rf): {"zipmap": False}}, target_opset=OPSET).SerializeToString())
+                                    options={id(rf): {"zipmap": False}}, target_opset=OPSET))
 y3 = np.digitize(X[:500, 0], [-0.5, 0.5])
 mc = LogisticRegression(max_iter=1000).fit(Xtr, y3)
 save("multiclass.onnx", convert_sklearn(mc, initial_types=[("float_input", FloatTensorType([None, 4]))],
-                                        options={id(mc): {"zipmap": False}}, target_opset=OPSET).SerializeToString())
+                                        options={id(mc): {"zipmap": False}}, target_opset=OPSET))
 Xr, yr = make_regression(n_samples=300, n_features=3, noise=0.5, random_state=3)
 reg = LinearRegression().fit(Xr, yr)
 save("linreg_double.onnx", convert_sklearn(reg, initial_types=[("double_input", DoubleTensorType([None, 3]))],
-                                           target_opset=OPSET).SerializeToString())
+                                           target_opset=OPSET))
 Xre = np.vstack([Xr[:20], [[0, 0, 0], [1.5, -2.25, 1e3]]])
 
 x32 = Xte.astype(np.float32)
