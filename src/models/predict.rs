@@ -60,7 +60,11 @@ fn deployments_oid() -> pg_sys::Oid {
     if let Some(o) = DEPLOYMENTS_OID.with(|o| *o.borrow()) {
         return o;
     }
-    let oid = Spi::get_one::<pg_sys::Oid>("SELECT 'ml.deployments'::regclass::oid").or_raise("finding ml.deployments").unwrap_or(pg_sys::InvalidOid);
+    // a read-only SPI client: Spi::get_one would assign a transaction id, which a parallel
+    // worker (ml.predict is parallel safe) must not
+    let oid = Spi::connect(|c| c.select("SELECT 'ml.deployments'::regclass::oid", Some(1), &[]).and_then(|r| r.first().get_one::<pg_sys::Oid>()))
+        .or_raise("finding ml.deployments")
+        .unwrap_or(pg_sys::InvalidOid);
     DEPLOYMENTS_OID.with(|o| *o.borrow_mut() = Some(oid));
     // SAFETY: registered once per backend (guarded by the Option above)
     unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(on_relcache), pg_sys::Datum::from(0)) };

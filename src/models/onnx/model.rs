@@ -1,6 +1,7 @@
 //! An imported model ready to run: its ONNX Runtime session and the plan that says how to feed
 //! and read it. Tabular models score many rows per call; text and image encoders embed a batch
-//! per call. Every failure is an error string (the caller names the model and raises).
+//! per call. Every failure is an error string (the caller names the model and raises); a
+//! cancel request is honoured between ONNX Runtime calls.
 
 use super::image;
 use super::plan::{IdType, ImagePlan, OutputKind, Pooling, Real, TabularPlan, TextPlan};
@@ -75,6 +76,7 @@ impl OnnxModel {
         let mut out = Vec::with_capacity(rows);
         let mut start = 0;
         while start < rows {
+            pgrx::check_for_interrupts!();
             let n = chunk.min(rows - start);
             let feed_rows = p.fixed_batch.map(|b| b as usize).unwrap_or(n);
             let mut part = x[start * n_features..(start + n) * n_features].to_vec();
@@ -103,6 +105,7 @@ impl OnnxModel {
         let Kind::Text(p, tok) = &self.kind else { return Err("this is not a text embedding model".to_string()) };
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(p.batch_size.max(1)) {
+            pgrx::check_for_interrupts!();
             let b = text::encode(tok, chunk)?;
             if b.cols == 0 {
                 out.extend(std::iter::repeat_n(vec![0.0f32; p.dimension], b.rows));
@@ -140,6 +143,7 @@ impl OnnxModel {
         let s = p.size as usize;
         let mut out = Vec::with_capacity(images.len());
         for (c, chunk) in images.chunks(p.batch_size.max(1)).enumerate() {
+            pgrx::check_for_interrupts!();
             let mut pixels = Vec::with_capacity(chunk.len() * 3 * s * s);
             for (i, img) in chunk.iter().enumerate() {
                 pixels.extend(image::preprocess(img, p).map_err(|e| (Some(c * p.batch_size.max(1) + i), e))?);

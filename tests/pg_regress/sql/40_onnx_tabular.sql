@@ -67,6 +67,17 @@ FROM (SELECT ml.predict_batch('onnx_lr', (SELECT array_agg(x ORDER BY i) FROM ro
 SELECT ml.predict_batch('onnx_lr', ARRAY[0, 0, 0, 0, 5, -5, 3, -2]::float8[]) = ARRAY[ml.predict('onnx_lr', ARRAY[0, 0, 0, 0]), ml.predict('onnx_lr', ARRAY[5, -5, 3, -2])] AS flat_rows;
 SELECT ml.predict_batch('onnx_lr', '{}'::float8[]) AS no_rows;
 
+-- ml.predict and ml.predict_batch are parallel safe: a parallel worker loads ONNX Runtime and the
+-- session itself, and scores the same
+SET force_parallel_mode = on;
+EXPLAIN (COSTS OFF) SELECT sum(ml.predict('onnx_lr', ARRAY[i / 100.0, 0, 0, 0]::float8[])) FROM generate_series(1, 1000) i;
+SELECT sum(ml.predict('onnx_lr', ARRAY[i / 100.0, 0, 0, 0]::float8[])) AS s,
+       sum(x) AS b FROM generate_series(1, 1000) i, unnest(ml.predict_batch('onnx_lr', ARRAY[i / 100.0, 1, 2, 3]::float8[])) x \gset par_
+RESET force_parallel_mode;
+SELECT abs(sum(ml.predict('onnx_lr', ARRAY[i / 100.0, 0, 0, 0]::float8[])) - :par_s) < 1e-9 AS same_in_a_parallel_worker,
+       abs(sum(x) - :par_b) < 1e-9 AS batch_same_in_a_parallel_worker
+FROM generate_series(1, 1000) i, unnest(ml.predict_batch('onnx_lr', ARRAY[i / 100.0, 1, 2, 3]::float8[])) x;
+
 -- a random forest (TreeEnsembleClassifier of ai.onnx.ml)
 SELECT name, version, task, params->'plan'->>'output' AS output
 FROM ml.import_onnx('onnx_rf', decode(:'forest', 'base64'), ARRAY['f1', 'f2', 'f3', 'f4']);

@@ -26,6 +26,9 @@ CREATE FUNCTION pg_temp.maxdiff(a real[], b jsonb) RETURNS float8 LANGUAGE sql A
 $$;
 CREATE FUNCTION pg_temp.norm(a real[]) RETURNS float8 LANGUAGE sql AS $$ SELECT sqrt(sum(x::float8 * x)) FROM unnest(a) x $$;
 CREATE TEMP TABLE fx AS SELECT :'expected'::jsonb AS j;
+-- this session's ONNX Runtime runs a pool of 2 intra-op threads (set before its first use)
+SET spine.onnx_threads = 2;
+SELECT version, threads FROM ml.onnxruntime_info();
 
 -- a text encoder with its tokenizer: mean pooling over the attention mask, L2 normalisation
 SELECT name, version, algorithm, task, features, params->'plan' AS plan, params->'dimension' AS dimension,
