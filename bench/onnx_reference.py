@@ -2,8 +2,8 @@
 """Baseline for spine's text embeddings (scripts/bench.sh, BENCH=onnx): the same all-MiniLM-L6-v2
 int8 model and tokenizer.json in Python onnxruntime, the same batch size and intra-op threads,
 the same recipe (padding to the longest text of each batch, mean pooling, L2 normalisation).
-Prints JSON: seconds (best of 3), sentences per second, and the embeddings' checksum.
-usage: onnx_reference.py TEXTS_FILE MODEL_DIR BATCH_SIZE THREADS"""
+Prints JSON: seconds (best of RUNS, default 3), sentences per second, and the embeddings' checksum.
+usage: onnx_reference.py TEXTS_FILE MODEL_DIR BATCH_SIZE THREADS [RUNS]"""
 import json
 import sys
 import time
@@ -13,6 +13,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 texts_file, model_dir, batch, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+runs = int(sys.argv[5]) if len(sys.argv) > 5 else 3
 with open(texts_file) as f:
     texts = [line.rstrip("\n").replace("\\n", "\n") for line in f]
 o = ort.SessionOptions()
@@ -36,7 +37,7 @@ def embed(chunk):
 
 embed(texts[:batch])  # warm up
 best, out = None, None
-for _ in range(3):
+for _ in range(runs):
     t0 = time.perf_counter()
     out = np.vstack([embed(texts[i:i + batch]) for i in range(0, len(texts), batch)])
     t = time.perf_counter() - t0

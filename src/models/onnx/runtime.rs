@@ -155,7 +155,8 @@ pub fn info(func: &str) -> (String, Option<String>, String, i32) {
     (path.clone(), loaded_version(&path), build, threads)
 }
 
-/// A session over a serialized model, on this backend's environment. Errors are ONNX
+/// A session over a serialized model, on this backend's environment, with every graph
+/// optimisation on (ORT_ENABLE_ALL, Python onnxruntime's default). Errors are ONNX
 /// Runtime's message (invalid graph, unknown operator, …).
 pub fn session(func: &str, bytes: &[u8]) -> Result<Session, String> {
     let env = environment(func);
@@ -163,7 +164,7 @@ pub fn session(func: &str, bytes: &[u8]) -> Result<Session, String> {
         with_signals_blocked(|| {
             let mut b = Session::builder(&env)
                 .map_err(|e| e.to_string())?
-                .with_optimization_level(GraphOptimizationLevel::Level3)
+                .with_optimization_level(GraphOptimizationLevel::All)
                 .map_err(|e| e.to_string())?;
             b.commit_from_memory(bytes).map_err(|e| e.to_string())
         })
