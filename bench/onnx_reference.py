@@ -4,6 +4,7 @@ int8 model and tokenizer.json in Python onnxruntime, the same batch size and int
 the same recipe (padding to the longest text of each batch, mean pooling, L2 normalisation).
 Prints JSON: seconds (best of RUNS, default 3), sentences per second, and the embeddings' checksum.
 usage: onnx_reference.py TEXTS_FILE MODEL_DIR BATCH_SIZE THREADS [RUNS]"""
+import csv
 import json
 import sys
 import time
@@ -14,8 +15,8 @@ from tokenizers import Tokenizer
 
 texts_file, model_dir, batch, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 runs = int(sys.argv[5]) if len(sys.argv) > 5 else 3
-with open(texts_file) as f:
-    texts = [line.rstrip("\n").replace("\\n", "\n") for line in f]
+with open(texts_file, newline="") as f:
+    texts = [row[0] for row in csv.reader(f)]  # COPY ... (FORMAT csv): one text per record
 o = ort.SessionOptions()
 o.intra_op_num_threads = threads
 o.inter_op_num_threads = 1

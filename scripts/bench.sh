@@ -295,7 +295,7 @@ bench_onnx() {
   q -c "DROP TABLE IF EXISTS bench_t" \
     -c "CREATE TABLE bench_t AS SELECT row_number() OVER () AS i, title || '. ' || description AS t
           FROM spine.demo_listings($texts, 90, 42, '2026-11-01 00:00+00')" >/dev/null
-  q -c "COPY (SELECT replace(t, E'\n', '\\n') FROM bench_t ORDER BY i) TO STDOUT" > "$tf"
+  q -c "COPY (SELECT t FROM bench_t ORDER BY i) TO STDOUT (FORMAT csv)" > "$tf"
   scripts/models.sh register -h "$DIR" -p "$PORT" -U postgres -d "$DB" >/dev/null
   q -c "SELECT count(*) FROM ml.embed_texts('minilm', ARRAY['warm up'])" >/dev/null
   # spine and Python alternate (the machine is shared: both see the same load), best of 3 each
