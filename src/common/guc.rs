@@ -10,6 +10,9 @@ pub static DEMO_ANCHOR: GucSetting<Option<CString>> = GucSetting::<Option<CStrin
 /// (seconds; 0 = every call runs the full check).
 pub static GUARD_RECHECK_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(60);
 
+/// Seconds between writes of the fast guard's pass counts (by the autonomous writer).
+pub static VERDICT_FLUSH_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(10);
+
 /// Superuser-only: lets a restore write the append-only audit tables (pg_dump's data).
 pub static ALLOW_AUDIT_RESTORE: GucSetting<bool> = GucSetting::<bool>::new(false);
 
@@ -21,6 +24,16 @@ pub fn init() {
         &GUARD_RECHECK_INTERVAL,
         0,
         86_400,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"spine.verdict_flush_interval",
+        c"Seconds between writes of audit.require_certified's pass counts to audit.guard_verdicts (0 = every pass at once).",
+        c"Passes are counted in backend memory and written by a background worker; a failure writes them at once.",
+        &VERDICT_FLUSH_INTERVAL,
+        0,
+        3600,
         GucContext::Suset,
         GucFlags::UNIT_S,
     );

@@ -133,7 +133,8 @@ pub fn run(full_requested: bool) -> Outcome {
     }
     let scope_ids: Vec<i64> = recs.iter().map(|r| r.id).collect();
     Spi::run_with_args(
-        "UPDATE marketplace.listing_links SET superseded_at = now() WHERE superseded_at IS NULL AND listing_id = ANY($1)",
+        "UPDATE marketplace.listing_links k SET superseded_at = now() FROM unnest($1::bigint[]) AS u(id)
+         WHERE k.superseded_at IS NULL AND k.listing_id = u.id",
         &[scope_ids.into()],
     )
     .or_raise("superseding earlier links");
