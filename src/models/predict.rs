@@ -19,7 +19,8 @@ pub struct Loaded {
     pub model_id: i64,
     pub version: i32,
     pub features: Vec<String>,
-    pub model: Model,
+    pub model: Rc<Model>,
+    pub store: Option<pg_sys::Oid>,
 }
 
 thread_local! {
@@ -57,33 +58,28 @@ pub fn invalidate_everywhere() {
     MODELS.with(|m| m.borrow_mut().clear());
 }
 
-/// The deployed version of `name`, from the cache or the registry.
-pub fn load(func: &str, name: &str) -> Rc<Loaded> {
-    deployments_oid();
-    if let Some(l) = MODELS.with(|m| m.borrow().get(name).cloned()) {
-        return l;
-    }
+const SELECT: &str = "SELECT m.model_id, m.version, m.features, m.artifact, m.artifact_format, m.store::oid, m.name FROM ml.models m";
+
+fn fetch(func: &str, sql: &str, arg: pgrx::datum::DatumWithOid<'_>, what: &str) -> Rc<Loaded> {
     let row = Spi::connect(|c| {
-        c.select(
-            "SELECT m.model_id, m.version, m.features, m.artifact, m.artifact_format FROM ml.deployments d JOIN ml.models m USING (model_id) WHERE d.name = $1",
-            Some(1),
-            &[name.into()],
-        )
-        .or_raise("reading the deployed model")
-        .into_iter()
-        .next()
-        .map(|r| {
-            (
-                r.get::<i64>(1).or_raise("model_id").unwrap_or(0),
-                r.get::<i32>(2).or_raise("version").unwrap_or(0),
-                r.get::<Vec<String>>(3).or_raise("features").unwrap_or_default(),
-                r.get::<Vec<u8>>(4).or_raise("artifact").unwrap_or_default(),
-                r.get::<String>(5).or_raise("format").unwrap_or_default(),
-            )
-        })
+        c.select(sql, Some(1), &[arg])
+            .or_raise("reading the model")
+            .into_iter()
+            .next()
+            .map(|r| {
+                (
+                    r.get::<i64>(1).or_raise("model_id").unwrap_or(0),
+                    r.get::<i32>(2).or_raise("version").unwrap_or(0),
+                    r.get::<Vec<String>>(3).or_raise("features").unwrap_or_default(),
+                    r.get::<Vec<u8>>(4).or_raise("artifact").unwrap_or_default(),
+                    r.get::<String>(5).or_raise("format").unwrap_or_default(),
+                    r.get::<pg_sys::Oid>(6).or_raise("store"),
+                    r.get::<String>(7).or_raise("name").unwrap_or_default(),
+                )
+            })
     });
-    let Some((model_id, version, features, artifact, format)) = row else {
-        SpineError::new(PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT, format!("{func}: no deployed model named \"{name}\""))
+    let Some((model_id, version, features, artifact, format, store, name)) = row else {
+        SpineError::new(PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT, format!("{func}: no {what}"))
             .hint("ml.train or ml.import_onnx registers and deploys one; SELECT * FROM ml.model_status lists them.")
             .raise()
     };
@@ -96,15 +92,41 @@ pub fn load(func: &str, name: &str) -> Rc<Loaded> {
             .hint("Re-train or re-deploy another version.")
             .raise()
     });
-    let loaded = Rc::new(Loaded { model_id, version, features, model });
+    Rc::new(Loaded { model_id, version, features, model: Rc::new(model), store })
+}
+
+fn cached(key: &str, load: impl FnOnce() -> Rc<Loaded>) -> Rc<Loaded> {
+    deployments_oid();
+    if let Some(l) = MODELS.with(|m| m.borrow().get(key).cloned()) {
+        return l;
+    }
+    let loaded = load();
     MODELS.with(|m| {
         let mut m = m.borrow_mut();
         if m.len() >= MAX_MODELS {
             m.clear();
         }
-        m.insert(name.to_string(), loaded.clone());
+        m.insert(key.to_string(), loaded.clone());
     });
     loaded
+}
+
+/// The deployed version of `name`, from the cache or the registry.
+pub fn load(func: &str, name: &str) -> Rc<Loaded> {
+    cached(name, || {
+        fetch(func, &format!("{SELECT} JOIN ml.deployments d USING (model_id) WHERE d.name = $1"), name.into(), &format!("deployed model named \"{name}\""))
+    })
+}
+
+/// A registered version by id (what a stacked model was trained on).
+pub fn load_id(func: &str, model_id: i64) -> Rc<Loaded> {
+    cached(&format!("#{model_id}"), || fetch(func, &format!("{SELECT} WHERE m.model_id = $1"), model_id.into(), &format!("model with id {model_id}")))
+}
+
+/// Scores with a loaded model, resolving a stack's inputs through the cache.
+pub fn score(func: &str, l: &Loaded, row: &[f64]) -> Result<f64, String> {
+    let resolve = |id: i64| -> Result<Rc<Model>, String> { Ok(load_id(func, id).model.clone()) };
+    l.model.predict_with(row, &resolve)
 }
 
 /// Scores one feature vector: NULLs filled with the training means when the model imputes,
@@ -128,5 +150,47 @@ pub fn predict(func: &str, name: &str, x: &[Option<f64>]) -> f64 {
                 .raise(),
         }
     }
-    l.model.predict(&row).unwrap_or_else(|e| SpineError::internal(format!("{func}: scoring with model \"{name}\": {e}")).raise())
+    score(func, &l, &row).unwrap_or_else(|e| SpineError::internal(format!("{func}: scoring with model \"{name}\": {e}")).raise())
+}
+
+/// Scores the store row of `key` with the deployed `name` (its features read by name from the
+/// store it was trained on). NULL features follow the model's impute rule.
+pub fn score_key(func: &str, name: &str, key: i64) -> f64 {
+    let l = load(func, name);
+    let Some(store) = l.store else {
+        SpineError::new(PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED, format!("{func}: model \"{name}\" was not trained on a store"))
+            .hint("Score it with ml.predict(model, features).")
+            .raise()
+    };
+    let (rel, key_col): (String, String) = Spi::connect(|c| {
+        let r = c
+            .select("SELECT store::text, key_column FROM audit.store_policies WHERE store = $1", Some(1), &[store.into()])
+            .or_raise("reading the store's registration")
+            .into_iter()
+            .next();
+        match r {
+            Some(r) => (r.get::<String>(1).or_raise("store").unwrap_or_default(), r.get::<String>(2).or_raise("key").unwrap_or_default()),
+            None => SpineError::new(PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, format!("{func}: the store of model \"{name}\" is not registered any more")).raise(),
+        }
+    });
+    let types = Spi::connect(|c| crate::governance::store::columns(&c, store));
+    let cols: Vec<String> = l
+        .features
+        .iter()
+        .map(|f| {
+            let q = format!("s.{}", pgrx::spi::quote_identifier(f));
+            match types.iter().find(|c| &c.name == f) {
+                Some(c) if c.type_name == "boolean" => format!("({q})::int::float8"),
+                _ => format!("({q})::float8"),
+            }
+        })
+        .collect();
+    let sql = format!("SELECT ARRAY[{}]::float8[] FROM {rel} s WHERE s.{} = $1", cols.join(", "), pgrx::spi::quote_identifier(&key_col));
+    let row = Spi::get_one_with_args::<Vec<Option<f64>>>(&format!("SELECT ({sql})"), &[key.into()]).or_raise("reading the listing's features");
+    let Some(x) = row else {
+        SpineError::new(PgSqlErrorCode::ERRCODE_NO_DATA_FOUND, format!("{func}: {rel} has no row with {key_col} = {key}"))
+            .hint("The listing is not in the store (unknown id, or not yet first seen).")
+            .raise()
+    };
+    predict(func, name, &x)
 }
