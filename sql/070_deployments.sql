@@ -32,7 +32,7 @@ COMMENT ON FUNCTION ml.train_fast24_flagger(jsonb) IS
 
 CREATE FUNCTION ml.slow21_gate(listing_id bigint)
 RETURNS TABLE(score float8, gate boolean, threshold float8, model_version integer)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     m ml.models;
 BEGIN
@@ -49,7 +49,7 @@ COMMENT ON FUNCTION ml.slow21_gate(bigint) IS
 
 CREATE FUNCTION ml.fast24_flag(listing_id bigint)
 RETURNS TABLE(score float8, flag boolean, threshold float8, model_version integer)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     m ml.models;
 BEGIN
@@ -64,7 +64,7 @@ END $$;
 COMMENT ON FUNCTION ml.fast24_flag(bigint) IS 'spine: the fast24 flagger for one listing: P(sold within 24 h of t0) and the flag';
 
 CREATE FUNCTION ml.predicted_days_to_sale(listing_id bigint) RETURNS float8
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM audit.require_certified('ml.survival_feature_store_t0_v1_v'::regclass);
     RETURN ml.score_listing('survival_time', listing_id);
