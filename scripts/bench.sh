@@ -214,7 +214,7 @@ bench_python() {
   local venv=target/bench/venv
   if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q numpy==2.4.6 pandas lifelines==0.30.3 scikit-learn==1.9.1 >/dev/null
+    "$venv/bin/pip" install -q numpy==2.4.6 pandas lifelines==0.30.3 scikit-learn==1.9.1 "psycopg[binary]==3.2.13" >/dev/null
   fi
   echo "$venv/bin/python"
 }
@@ -254,6 +254,36 @@ print('    max |coef difference| cox vs lifelines: %.2e; logistic vs lbfgs defau
   report "ml.logistic_fit 100k x 10" "$lr" "sklearn_lbfgs_tol1e-12_equal_numbers" "$llrt" "goal<1x" "$(awk -v a="$lr" -v b="$llrt" 'BEGIN {print (a < b) ? "PASS" : "MISS"}')"
   report "ml.logistic_fit 100k x 10" "$lr" "sklearn_lbfgs_default_tol" "$llr" "(info: stops early)" ""
   q -c "DROP TABLE IF EXISTS bench_m, bench_arrays" >/dev/null
+  bench_predict "$py"
+}
+
+# ml.predict of a logistic model over 1M rows: against the same model as an inline SQL
+# expression and against fetching the rows into Python (psycopg) and scoring with scikit-learn
+bench_predict() {
+  local py=$1 n=1000000
+  "$py" -c "import psycopg" 2>/dev/null || "$(dirname "$py")/pip" install -q "psycopg[binary]==3.2.13" >/dev/null
+  say "models: ml.predict of a logistic model over $n rows (goal: <= 2x inline SQL, >= 10x faster than psycopg + scikit-learn)"
+  q -c "DROP TABLE IF EXISTS bench_p" -c "CREATE TABLE bench_p AS
+          SELECT g AS id, now() - (g % 1000) * interval '1 minute' AS t0,
+                 sin(g) x0, cos(g) x1, sin(g * 0.5) x2, cos(g * 0.3) x3, (g % 7) / 7.0 x4, (g % 11) / 11.0 x5,
+                 (g % 13) / 13.0 x6, sin(g * 0.7) x7, cos(g * 0.9) x8, (g % 17) / 17.0 x9,
+                 (sin(g) + cos(g * 0.3) + (g % 7) / 7.0 + 0.3 * sin(g * 1.7)) > 0.5 AS y
+          FROM generate_series(1, $n) g" -c "VACUUM ANALYZE bench_p" \
+    -c "SELECT audit.register_store('bench_p', 'id', 't0', '{y}', '{\"leakage_probe\": false}')" -c "SELECT audit.certify('bench_p')" \
+    -c "SELECT ml.train('bench_lr', 'bench_p', 'y', 'logistic_regression', ARRAY['x0','x1','x2','x3','x4','x5','x6','x7','x8','x9'])" >/dev/null
+  local b0 coef inline expr ours pyres pysec
+  b0=$(q -c "SELECT convert_from(artifact, 'UTF8')::jsonb->>'intercept' FROM ml.models WHERE name = 'bench_lr' ORDER BY version DESC LIMIT 1")
+  coef=$(q -c "SELECT convert_from(artifact, 'UTF8')::jsonb->>'coef' FROM ml.models WHERE name = 'bench_lr' ORDER BY version DESC LIMIT 1")
+  expr=$(echo "$coef" | python3 -c "import json,sys; c=json.load(sys.stdin); print(' + '.join('(%r)*x%d' % (v, i) for i, v in enumerate(c)))")
+  q -c "SELECT count(*) FROM bench_p" >/dev/null
+  ours=$(best_of 3 ours -c "SET max_parallel_workers_per_gather = 0" -c "SELECT sum(ml.predict('bench_lr', ARRAY[x0, x1, x2, x3, x4, x5, x6, x7, x8, x9])) FROM bench_p")
+  inline=$(best_of 3 inline -c "SET max_parallel_workers_per_gather = 0" -c "SELECT sum(1 / (1 + exp(-(($b0) + $expr)))) FROM bench_p")
+  pyres=$("$py" bench/predict_reference.py "host=$DIR port=$PORT user=postgres dbname=$DB" "$b0" "$coef")
+  pysec=$(echo "$pyres" | python3 -c "import json,sys; print('%.2f' % json.load(sys.stdin)['seconds'])")
+  echo "    sums: ml.predict $(q -c "SELECT round(sum(ml.predict('bench_lr', ARRAY[x0, x1, x2, x3, x4, x5, x6, x7, x8, x9]))::numeric, 6) FROM bench_p"), python $(echo "$pyres" | python3 -c "import json,sys; print('%.6f' % json.load(sys.stdin)['sum'])")"
+  report "ml.predict logistic 1M rows" "$ours" "inline_SQL_expression_same_model" "$inline" "goal<=2x" "$(awk -v a="$ours" -v b="$inline" 'BEGIN {print (a / b <= 2) ? "PASS" : "MISS"}')"
+  report "psycopg_fetch+sklearn 1M rows" "$pysec" "ml.predict_same_rows" "$ours" "goal>=10x" "$(awk -v a="$pysec" -v b="$ours" 'BEGIN {print (a / b >= 10) ? "PASS" : "MISS"}')"
+  q -c "DROP TABLE IF EXISTS bench_p" >/dev/null
 }
 
 case "${BENCH:-all}" in
