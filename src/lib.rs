@@ -31,6 +31,7 @@ pub mod pg_test {
 
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec![]
+        // pg_cron for the pipelines' scheduling tests (created by those tests, in their transaction)
+        vec!["shared_preload_libraries = 'pg_cron'", "cron.database_name = 'pgrx_tests'"]
     }
 }

@@ -198,7 +198,8 @@ pub fn clear() {
          TRUNCATE marketplace.image_labels, marketplace.listing_images, marketplace.listing_events,
                   marketplace.landing_quarantine, marketplace.landing_listings, marketplace.landing_batches,
                   marketplace.listings, marketplace.region_socio, marketplace.cities, marketplace.regions,
-                  spine.demo_truth_duplicates, spine.demo_truth_battery, spine.demo_truth_market
+                  spine.demo_truth_duplicates, spine.demo_truth_battery, spine.demo_truth_market,
+                  ml.survival_labels, spine.recheck_requests, spine.ingest_cycles, spine.batch_profiles, audit.findings
          RESTART IDENTITY;
          ALTER TABLE marketplace.listing_events ENABLE TRIGGER listing_events_no_truncate;",
     )
