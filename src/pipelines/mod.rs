@@ -123,7 +123,7 @@ mod spine {
             None => db::put_setting(k.key, None),
             Some(v) => match db::validate_setting(k, v) {
                 Ok(v) => db::put_setting(k.key, Some(&v)),
-                Err(why) => SpineError::invalid(format!("spine.set_setting: {why} for {}", k.key)).detail(k.meaning).hint(format!("The default is {}.", k.default)).raise(),
+                Err(why) => SpineError::invalid(format!("spine.set_setting: {}: {why}", k.key)).detail(k.meaning).hint(format!("The default is {}.", k.default)).raise(),
             },
         }
         db::load_settings().get(k.key)

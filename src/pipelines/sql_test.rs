@@ -132,9 +132,9 @@ mod tests {
         assert_eq!(s("SELECT spine.set_setting('survival.missed_cycles', ' 5 ')"), "5");
         assert_eq!(s("SELECT value || '|' || is_default FROM spine.pipeline_settings WHERE key = 'survival.missed_cycles'"), "5|false");
         let c = caught("SELECT spine.set_setting('survival.missed_cycles', '0')");
-        assert_eq!((c.sqlstate.as_str(), c.message.as_str()), ("22023", "spine.set_setting: 0 is outside 1..1000 for survival.missed_cycles"));
+        assert_eq!((c.sqlstate.as_str(), c.message.as_str()), ("22023", "spine.set_setting: survival.missed_cycles: 0 is outside 1..1000"));
         let c = caught("SELECT spine.set_setting('pipelines.history_retention', '-1 day')");
-        assert_eq!(c.message, "spine.set_setting: \"-1 day\" is not a positive interval (e.g. '30 days', '10 minutes') for pipelines.history_retention");
+        assert_eq!(c.message, "spine.set_setting: pipelines.history_retention: \"-1 day\" is not a positive interval (e.g. '30 days', '10 minutes')");
         let c = caught("SELECT spine.set_setting('pipelines.history_retention', 'forever')");
         assert_eq!(c.sqlstate, "22023");
         let c = caught("SELECT spine.set_setting('survival.missed_cycle', '3')");
