@@ -186,6 +186,7 @@ mod spine {
     }
 
     /// The six pipelines with their resolved schedules (view spine.pipelines).
+    #[allow(clippy::type_complexity)]
     #[pg_extern(stable, parallel_restricted)]
     fn _pipeline_list() -> TableIterator<
         'static,
