@@ -3,7 +3,8 @@
 # pg_cron and spine preloaded, shared_buffers 512MB, fsync on, wal_level replica). Each result
 # is printed as a ratio against a named baseline measured in the same run, and appended to
 # target/bench/results.tsv. BENCH_LISTINGS (default 1000000) sets the generator's size;
-# BENCH=generator|hashing|governance|models|pipelines runs one group (default: all).
+# BENCH=generator|hashing|governance|models|healing|pipelines runs one group (default: all).
+# SPINE_PGBIN / SPINE_RUN_DIR run it against another PostgreSQL 15 installation / cluster directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
@@ -232,6 +233,29 @@ bench_pipelines() {
   q -c "DROP SCHEMA IF EXISTS bench CASCADE" >/dev/null
 }
 
+bench_healing() {
+  say "healing: spine.dedupe over generated marketplaces (goal: 1M listings in <= 10 min on 2 cores, close to linear)"
+  local n t rows first=""
+  for n in 100000 300000 1000000; do
+    q -c "SELECT spine.clear_demo_data()" >/dev/null
+    q -c "SET spine.demo_anchor = '2026-11-01 00:00+00'" -c "SELECT spine.generate_demo_data($n)" >/dev/null
+    t=$(time_sql dedupe -c "SELECT * FROM spine.dedupe(full => true)")
+    rows=$(q -c "SELECT round(precision::numeric, 4) || ' / ' || round(recall::numeric, 4) || ' / ' || round(f1::numeric, 4) FROM spine.dedupe_quality()")
+    echo "    $n listings: dedupe $t s; precision / recall / F1 against the planted reposts: $rows"
+    [ -z "$first" ] && first=$t
+    report "dedupe $n listings" "$t" "dedupe_100000_listings" "$first" "goal: 1M<=600s, linear" "$(awk -v a="$t" -v n="$n" 'BEGIN {print (n < 1000000 || a <= 600) ? "PASS" : "MISS"}')"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "dedupe_quality_p_r_f1 $n" "$rows" "" "" "" "goal F1>=0.95" "" >> "$RESULTS"
+  done
+  # battery extraction throughput over the 1M generated descriptions
+  local ex scan
+  scan=$(best_of 2 scan -c "SELECT count(length(description)) FROM marketplace.listings")
+  ex=$(best_of 2 extract -c "SELECT count(b.capacity_kwh) FROM marketplace.listings l, spine.extract_battery(l.description) b")
+  echo "    spine.extract_battery: $(awk -v t="$ex" 'BEGIN {printf "%.0f", 1000000 / t}') descriptions/s"
+  report "extract_battery 1M descriptions" "$ex" "scan_of_the_same_descriptions" "$scan" "(info: descriptions/s above)" ""
+  t=$(time_sql refit -c "SELECT * FROM spine.refit_battery()")
+  report "refit_battery 1M listings" "$t" "extract_battery_1M" "$ex" "(info)" ""
+}
+
 # Python baselines run in a virtual environment of their own (target/bench/venv)
 bench_python() {
   local venv=target/bench/venv
@@ -280,13 +304,14 @@ print('    max |coef difference| cox vs lifelines: %.2e; logistic vs lbfgs defau
 }
 
 case "${BENCH:-all}" in
-  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_pipelines ;;
+  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_healing; bench_pipelines ;;
+  healing) bench_healing ;;
   governance) bench_governance ;;
   generator) bench_generator ;;
   hashing) bench_hashing ;;
   models) bench_models ;;
   pipelines) bench_pipelines ;;
-  *) echo "BENCH must be all, generator, hashing, governance, models or pipelines" >&2; exit 2 ;;
+  *) echo "BENCH must be all, generator, hashing, governance, models, healing or pipelines" >&2; exit 2 ;;
 esac
 
 echo

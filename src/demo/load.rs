@@ -199,8 +199,10 @@ pub fn clear() {
                   marketplace.landing_quarantine, marketplace.landing_listings, marketplace.landing_batches,
                   marketplace.listings, marketplace.region_socio, marketplace.cities, marketplace.regions,
                   spine.demo_truth_duplicates, spine.demo_truth_battery, spine.demo_truth_market,
-                  ml.survival_labels, spine.recheck_requests, spine.ingest_cycles, spine.batch_profiles, audit.findings
-         RESTART IDENTITY;
+                  ml.survival_labels, spine.recheck_requests, spine.ingest_cycles, spine.batch_profiles, audit.findings,
+                  marketplace.dedupe_overrides, marketplace.listing_links, marketplace.healed_values,
+                  marketplace.listing_battery, spine.healing_runs
+         RESTART IDENTITY CASCADE;
          ALTER TABLE marketplace.listing_events ENABLE TRIGGER listing_events_no_truncate;",
     )
     .or_raise("clearing demo data");

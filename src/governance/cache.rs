@@ -33,6 +33,9 @@ pub struct Entry {
 }
 
 thread_local! {
+    /// (store, local transaction id, certification id) of strict guards that passed: the proof
+    /// ml._train asks for, which no SQL can forge.
+    static STRICT_PASSES: RefCell<Vec<(pg_sys::Oid, u32, i64)>> = const { RefCell::new(Vec::new()) };
     static CACHE: RefCell<HashMap<pg_sys::Oid, Entry>> = RefCell::new(HashMap::new());
     static REGISTERED: RefCell<bool> = const { RefCell::new(false) };
 }
@@ -118,4 +121,20 @@ pub fn clear() {
 pub fn local_xid() -> u32 {
     // SAFETY: MyProc is set for every backend that can run SQL
     unsafe { if pg_sys::MyProc.is_null() { 0 } else { (*pg_sys::MyProc).lxid } }
+}
+
+/// Remembers that the strict guard passed for `store` in the current transaction.
+pub fn note_strict_pass(store: pg_sys::Oid, cert_id: i64) {
+    let lxid = local_xid();
+    STRICT_PASSES.with(|v| {
+        let mut v = v.borrow_mut();
+        v.retain(|(s, x, _)| *s != store && *x == lxid);
+        v.push((store, lxid, cert_id));
+    });
+}
+
+/// The certification under which the strict guard passed for `store` in this transaction.
+pub fn strict_pass(store: pg_sys::Oid) -> Option<i64> {
+    let lxid = local_xid();
+    STRICT_PASSES.with(|v| v.borrow().iter().find(|(s, x, _)| *s == store && *x == lxid).map(|(_, _, c)| *c))
 }

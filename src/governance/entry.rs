@@ -171,8 +171,9 @@ unsafe extern "C-unwind" fn strict_guarded(fcinfo: FunctionCallInfo, out: *mut O
     let outcome = subxact::run(false, || Spi::connect(|c| guard::strict(&c, oid)));
     let name = store_name(oid);
     let outcome = outcome.unwrap_or_else(|c| Err(internal(&name, "audit.require_certified_strict", &c)));
-    if outcome.is_err() {
-        cache::forget(oid);
+    match &outcome {
+        Ok(p) => cache::note_strict_pass(oid, p.cert_id.unwrap_or(0)),
+        Err(_) => cache::forget(oid),
     }
     *out = conclude(oid, &name, "require_certified_strict", outcome);
 }

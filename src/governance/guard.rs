@@ -240,7 +240,9 @@ pub fn strict(client: &SpiClient<'_>, oid: pg_sys::Oid) -> Check<Pass> {
     profile::duplicates(client, &s).map_err(|f| f.cert(Some(cert.cert_id)))?;
     let current = profile::profile(client, &s, &stats).map_err(|f| f.cert(Some(cert.cert_id)))?;
     let baseline = profile::load_baseline(client, &s, cert.cert_id)?;
-    let report = profile::compare(&s, &cert, &stats, &baseline, &current);
+    let report = profile::compare(&s, &cert, &stats, &baseline, &current, &mut || {
+        pgrx::check_for_interrupts!();
+    });
     let evidence = report.evidence.clone();
     if let Some(f) = report.failure {
         return Err(f.cert(Some(cert.cert_id)).evidence(evidence));

@@ -1,4 +1,4 @@
-//! Governance (DESIGN §4): store registration, certification, guards, drift statistics, the
+//! Governance (DESIGN §4): store registration, certification, guards, drift statistics (PSI, two-sample KS equal to scipy), the
 //! leakage probe and the verdict log. Tables and the C-level SQL declarations are in
 //! sql/020_governance.sql; the guards' entry points in entry.rs.
 
@@ -8,13 +8,14 @@ pub mod drift;
 pub mod entry;
 pub mod guard;
 pub mod ks;
+pub mod kstwo;
 pub mod leakage;
 pub mod policy;
 pub mod profile;
 pub mod store;
 pub mod verdict;
 
-use crate::common::args::no_nulls;
+use crate::common::args::{f64_array, no_nulls};
 use crate::common::error::SpineError;
 use crate::common::regclass::RegClass;
 use pgrx::prelude::*;
@@ -78,6 +79,27 @@ mod audit {
     #[search_path(pg_catalog, pg_temp)]
     fn revoke(store: Option<RegClass>, reason: Option<String>) {
         super::register::revoke(store, reason)
+    }
+
+    /// Two-sample Kolmogorov–Smirnov test, equal to scipy.stats.ks_2samp(a, b) (two-sided,
+    /// method 'auto': the exact p-value when both samples have at most 10 000 values, else the
+    /// asymptotic Kolmogorov distribution). One row: the statistic D and its p-value.
+    #[pg_extern(immutable, parallel_safe)]
+    fn ks_2samp(
+        a: Option<pgrx::datum::Array<'_, f64>>,
+        b: Option<pgrx::datum::Array<'_, f64>>,
+    ) -> TableIterator<'static, (name!(statistic, f64), name!(pvalue, f64))> {
+        const F: &str = "audit.ks_2samp";
+        let (a, b) = (f64_array(F, "a", a), f64_array(F, "b", b));
+        match ks::ks_2samp_with(&a, &b, &mut || {
+            pgrx::check_for_interrupts!();
+        }) {
+            Ok(r) => TableIterator::once((r.statistic, r.pvalue)),
+            Err(err) => SpineError::invalid(format!("{F}: {err}"))
+                .detail(format!("Sample sizes: a {}, b {}.", a.len(), b.len()))
+                .hint("Both samples need at least one value, all finite: filter NaN and ±Infinity out before aggregating.")
+                .raise(),
+        }
     }
 }
 

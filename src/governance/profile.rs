@@ -307,8 +307,9 @@ fn r4(x: f64) -> f64 {
     (x * 1e4).round() / 1e4
 }
 
-/// Compares the current profile with the certified one under the store's policy. Pure.
-pub fn compare(s: &Store, cert: &Cert, st: &Stats, base: &[ColumnProfile], cur: &[ColumnProfile]) -> Report {
+/// Compares the current profile with the certified one under the store's policy. Pure (`tick`
+/// is called during long KS computations so the caller can honour cancellation).
+pub fn compare(s: &Store, cert: &Cert, st: &Stats, base: &[ColumnProfile], cur: &[ColumnProfile], tick: &mut dyn FnMut()) -> Report {
     let p = &s.policy;
     let mut blocks: Vec<String> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
@@ -339,7 +340,9 @@ pub fn compare(s: &Store, cert: &Cert, st: &Stats, base: &[ColumnProfile], cur: 
                 (true, true) => None,
                 (false, false) => {
                     if let Some(alpha) = p.ks_alpha {
-                        match super::ks::ks_2samp(&b.sample, &c.sample) {
+                        match super::ks::ks_2samp_with(&b.sample, &c.sample, tick)
+                        .map(|r| (r.statistic, r.pvalue))
+                        {
                             Ok((d, pv)) => {
                                 ev.insert("ks_statistic".into(), json!(r4(d)));
                                 ev.insert("ks_pvalue".into(), json!(pv));

@@ -31,7 +31,7 @@ fn stats(rows: i64) -> Stats {
 fn unchanged_data_passes_with_evidence() {
     let s = store(json!({}));
     let xs: Vec<f64> = (0..500).map(|i| i as f64).collect();
-    let r = compare(&s, &cert(1000), &stats(1000), &[numeric("price", xs.clone(), 0.0)], &[numeric("price", xs, 0.0)]);
+    let r = compare(&s, &cert(1000), &stats(1000), &[numeric("price", xs.clone(), 0.0)], &[numeric("price", xs, 0.0)], &mut || {});
     assert!(r.failure.is_none());
     assert!(r.warnings.is_empty());
     assert_eq!(r.evidence["drift"]["price"]["psi"], json!(0.0));
@@ -43,7 +43,7 @@ fn a_shifted_distribution_blocks_with_psi_in_the_detail() {
     let s = store(json!({}));
     let base: Vec<f64> = (0..1000).map(|i| i as f64).collect();
     let shifted: Vec<f64> = (0..1000).map(|i| i as f64 + 400.0).collect();
-    let r = compare(&s, &cert(1000), &stats(1000), &[numeric("price", base.clone(), 0.0)], &[numeric("price", shifted.clone(), 0.0)]);
+    let r = compare(&s, &cert(1000), &stats(1000), &[numeric("price", base.clone(), 0.0)], &[numeric("price", shifted.clone(), 0.0)], &mut || {});
     let f = r.failure.expect("drift must block");
     assert_eq!(f.sp, Sp::Drift);
     // shares after the shift: four deciles empty (1e-4), 400 values above the top edge
@@ -59,13 +59,13 @@ fn moderate_psi_warns_and_ks_warns_by_default() {
     let moved: Vec<f64> = (0..1000).map(|i| i as f64 + 75.0).collect();
     let psi = drift::psi(&base, &moved, 10).unwrap();
     assert!(psi > 0.1 && psi <= 0.25, "fixture must land between warn and block: {psi}");
-    let r = compare(&s, &cert(1000), &stats(1000), &[numeric("price", base.clone(), 0.0)], &[numeric("price", moved.clone(), 0.0)]);
+    let r = compare(&s, &cert(1000), &stats(1000), &[numeric("price", base.clone(), 0.0)], &[numeric("price", moved.clone(), 0.0)], &mut || {});
     assert!(r.failure.is_none());
     assert_eq!(r.warnings.len(), 2, "{:?}", r.warnings);
     assert!(r.warnings.iter().any(|w| w.contains("psi_warn")));
     assert!(r.warnings.iter().any(|w| w.contains("KS p-value")));
     let blocking = store(json!({"ks_block": true}));
-    let r = compare(&blocking, &cert(1000), &stats(1000), &[numeric("price", base, 0.0)], &[numeric("price", moved, 0.0)]);
+    let r = compare(&blocking, &cert(1000), &stats(1000), &[numeric("price", base, 0.0)], &[numeric("price", moved, 0.0)], &mut || {});
     assert_eq!(r.failure.map(|f| f.sp), Some(Sp::Drift));
 }
 
@@ -73,13 +73,13 @@ fn moderate_psi_warns_and_ks_warns_by_default() {
 fn null_rate_and_row_count_changes_block() {
     let s = store(json!({}));
     let xs: Vec<f64> = (0..100).map(|i| i as f64).collect();
-    let r = compare(&s, &cert(1000), &stats(1000), &[numeric("km", xs.clone(), 0.0)], &[numeric("km", xs.clone(), 0.3)]);
+    let r = compare(&s, &cert(1000), &stats(1000), &[numeric("km", xs.clone(), 0.0)], &[numeric("km", xs.clone(), 0.3)], &mut || {});
     let f = r.failure.unwrap();
     assert!(f.detail.contains("null rate of km 0.000 → 0.300 (change 0.300 > max_null_rate_change 0.1)"), "{}", f.detail);
-    let r = compare(&s, &cert(1000), &stats(400), &[numeric("km", xs.clone(), 0.0)], &[numeric("km", xs.clone(), 0.0)]);
+    let r = compare(&s, &cert(1000), &stats(400), &[numeric("km", xs.clone(), 0.0)], &[numeric("km", xs.clone(), 0.0)], &mut || {});
     assert!(r.failure.unwrap().detail.contains("row count 1000 → 400 (change 0.600 > max_row_count_change 0.5)"));
     // exactly at the limit passes
-    let r = compare(&s, &cert(1000), &stats(1500), &[numeric("km", xs.clone(), 0.0)], &[numeric("km", xs, 0.1)]);
+    let r = compare(&s, &cert(1000), &stats(1500), &[numeric("km", xs.clone(), 0.0)], &[numeric("km", xs, 0.1)], &mut || {});
     assert!(r.failure.is_none());
 }
 
@@ -87,9 +87,9 @@ fn null_rate_and_row_count_changes_block() {
 fn a_missing_column_or_vanished_values_fail_closed() {
     let s = store(json!({}));
     let xs: Vec<f64> = (0..100).map(|i| i as f64).collect();
-    let r = compare(&s, &cert(10), &stats(10), &[numeric("km", xs.clone(), 0.0)], &[]);
+    let r = compare(&s, &cert(10), &stats(10), &[numeric("km", xs.clone(), 0.0)], &[], &mut || {});
     assert_eq!(r.failure.map(|f| f.sp), Some(Sp::CheckFailed));
-    let r = compare(&s, &cert(10), &stats(10), &[numeric("km", xs, 0.0)], &[numeric("km", vec![], 1.0)]);
+    let r = compare(&s, &cert(10), &stats(10), &[numeric("km", xs, 0.0)], &[numeric("km", vec![], 1.0)], &mut || {});
     let f = r.failure.unwrap();
     assert_eq!(f.sp, Sp::Drift);
     assert!(f.detail.contains("km has no values now"), "{}", f.detail);

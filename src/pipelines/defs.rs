@@ -54,8 +54,8 @@ pub const PIPELINES: [Pipeline; 6] = [
         id: "marketplace_db_healing_pipeline_30m",
         default_schedule: "*/30 * * * *",
         variable: None,
-        description: "Database healing: dedupe, duplicate status sync, battery refit",
-        steps: &[slot("dedupe", "spine.heal_dedupe()"), builtin("duplicate_status_sync"), slot("battery_refit", "spine.heal_battery_refit()")],
+        description: "Database healing: dedupe of reposts, duplicate status sync, battery refit, make/model normalisation",
+        steps: &[builtin("dedupe"), builtin("duplicate_status_sync"), builtin("battery_refit"), builtin("make_model_normalisation")],
     },
     Pipeline {
         id: "marketplace_image_pipeline_30m",

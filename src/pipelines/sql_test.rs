@@ -233,41 +233,69 @@ mod tests {
         );
         // a deadlock on the first attempt, then success (a sequence counts: it is not rolled back)
         run("CREATE SEQUENCE pg_temp.calls");
-        run("CREATE FUNCTION spine.heal_dedupe() RETURNS bigint LANGUAGE plpgsql AS $$
+        run("CREATE FUNCTION spine.image_fetch_pending() RETURNS bigint LANGUAGE plpgsql AS $$
              BEGIN
                IF nextval('pg_temp.calls') < 2 THEN RAISE EXCEPTION 'simulated deadlock' USING ERRCODE = 'deadlock_detected'; END IF;
                RETURN 7;
              END $$");
-        let (r, st) = run_pipeline("marketplace_db_healing_pipeline_30m");
+        let (r, st) = run_pipeline("marketplace_image_pipeline_30m");
         assert_eq!(st, "partial");
         assert_eq!(
-            steps(r),
-            "dedupe|succeeded|7|2|-|-\n\
-             duplicate_status_sync|succeeded|0|1|-|0 duplicate(s) disagreeing with their canonical listing, 0 healed\n\
-             battery_refit|skipped|-|0|-|skipped: spine.heal_battery_refit() is not installed (this step's logic is provided by another part of spine)"
+            steps(r).lines().next().unwrap_or_default(),
+            "image_fetch|succeeded|7|2|-|-"
         );
         // a deadlock every time: three attempts, then the run fails and the later steps do not run
-        run("CREATE OR REPLACE FUNCTION spine.heal_dedupe() RETURNS bigint LANGUAGE plpgsql AS $$
+        run("CREATE OR REPLACE FUNCTION spine.image_fetch_pending() RETURNS bigint LANGUAGE plpgsql AS $$
              BEGIN RAISE EXCEPTION 'simulated deadlock' USING ERRCODE = 'deadlock_detected'; END $$");
-        let (r, st) = run_pipeline("marketplace_db_healing_pipeline_30m");
+        let (r, st) = run_pipeline("marketplace_image_pipeline_30m");
         assert_eq!(st, "failed");
         assert_eq!(
             steps(r),
-            "dedupe|failed|-|3|40P01|transient error, still failing after 3 attempt(s)\n\
-             duplicate_status_sync|not_run|-|0|-|not run: step dedupe failed\n\
-             battery_refit|not_run|-|0|-|not run: step dedupe failed"
+            "image_fetch|failed|-|3|40P01|transient error, still failing after 3 attempt(s)\n\
+             image_label_colour|not_run|-|0|-|not run: step image_fetch failed\n\
+             image_label_damage|not_run|-|0|-|not run: step image_fetch failed\n\
+             image_embed|not_run|-|0|-|not run: step image_fetch failed"
         );
-        assert_eq!(s(&format!("SELECT message FROM spine.pipeline_runs WHERE run_id = {r}")), "step dedupe failed: simulated deadlock");
+        assert_eq!(s(&format!("SELECT message FROM spine.pipeline_runs WHERE run_id = {r}")), "step image_fetch failed: simulated deadlock");
         // not transient: one attempt; an own SQLSTATE arrives intact
-        run("CREATE OR REPLACE FUNCTION spine.heal_dedupe() RETURNS bigint LANGUAGE plpgsql AS $$
+        run("CREATE OR REPLACE FUNCTION spine.image_fetch_pending() RETURNS bigint LANGUAGE plpgsql AS $$
              BEGIN RAISE EXCEPTION 'not certified' USING ERRCODE = 'SP001', DETAIL = 'store x'; END $$");
-        let (r, _) = run_pipeline("marketplace_db_healing_pipeline_30m");
+        let (r, _) = run_pipeline("marketplace_image_pipeline_30m");
         assert_eq!(s(&format!("SELECT concat_ws('|', status, attempts, error_sqlstate, error) FROM spine.pipeline_steps WHERE run_id = {r} AND step_no = 1")), "failed|1|SP001|not certified (DETAIL: store x)");
         // a failed step leaves nothing behind
-        run("CREATE OR REPLACE FUNCTION spine.heal_dedupe() RETURNS bigint LANGUAGE plpgsql AS $$
+        run("CREATE OR REPLACE FUNCTION spine.image_fetch_pending() RETURNS bigint LANGUAGE plpgsql AS $$
              BEGIN INSERT INTO spine.settings VALUES ('leftover', 'x'); RAISE EXCEPTION 'late failure'; END $$");
-        run_pipeline("marketplace_db_healing_pipeline_30m");
+        run_pipeline("marketplace_image_pipeline_30m");
         assert_eq!(i("SELECT count(*) FROM spine.settings WHERE key = 'leftover'"), 0);
+    }
+
+    #[pg_test]
+    fn the_healing_pipeline_runs_the_healing_functions() {
+        run("SET LOCAL spine.demo_anchor = '2026-11-01 00:00+00'");
+        run("SELECT spine.generate_demo_data(1500, 60, 7)");
+        let (r, st) = run_pipeline("marketplace_db_healing_pipeline_30m");
+        assert_eq!(st, "succeeded");
+        assert_eq!(
+            s(&format!("SELECT string_agg(step || ':' || status, ',' ORDER BY step_no) FROM spine.pipeline_steps WHERE run_id = {r}")),
+            "dedupe:succeeded,duplicate_status_sync:succeeded,battery_refit:succeeded,make_model_normalisation:succeeded"
+        );
+        // the steps report what the healing functions did (their own run ids are kept)
+        assert_eq!(
+            i(&format!("SELECT rows_affected FROM spine.pipeline_steps WHERE run_id = {r} AND step = 'dedupe'")),
+            i("SELECT count(*) FROM marketplace.listings WHERE canonical_listing_id IS NOT NULL")
+        );
+        assert!(i("SELECT count(*) FROM marketplace.listings WHERE canonical_listing_id IS NOT NULL") > 0);
+        assert_eq!(
+            i(&format!(
+                "SELECT count(*) FROM spine.healing_runs h JOIN spine.pipeline_steps s ON (s.details->>'run_id')::bigint = h.run_id
+                 WHERE s.run_id = {r} AND s.step IN ('dedupe', 'battery_refit', 'make_model_normalisation')"
+            )),
+            3
+        );
+        assert!(i(&format!("SELECT rows_affected FROM spine.pipeline_steps WHERE run_id = {r} AND step = 'battery_refit'")) > 0);
+        // a second run: the incremental dedupe finds nothing new
+        let (r, _) = run_pipeline("marketplace_db_healing_pipeline_30m");
+        assert_eq!(i(&format!("SELECT rows_affected FROM spine.pipeline_steps WHERE run_id = {r} AND step = 'dedupe'")), 0);
     }
 
     #[pg_test]

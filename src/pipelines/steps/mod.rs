@@ -1,6 +1,7 @@
 //! The builtin steps. Each runs inside its own subtransaction (runner.rs) and returns how many
 //! rows it affected, a short message and details for its step row.
 
+pub mod healing;
 pub mod ingest;
 pub mod sanity;
 pub mod stale;
@@ -39,6 +40,9 @@ pub fn run(name: &str, ctx: &Ctx<'_>) -> Option<Done> {
         "stale_expiry" => stale::expiry(ctx),
         "status_sanity_audit" => sanity::audit(ctx),
         "duplicate_status_sync" => sanity::duplicate_status_sync(ctx),
+        "dedupe" => healing::dedupe(ctx),
+        "battery_refit" => healing::battery_refit(ctx),
+        "make_model_normalisation" => healing::make_model_normalisation(ctx),
         "reverse_monitor" => survival::reverse_monitor(ctx),
         "survival_labels" => survival::labels(ctx),
         _ => return None,
