@@ -12,7 +12,9 @@ pub enum StepKind {
     Slot { function: &'static str },
     /// A slot that only runs after `audit.require_certified(store)` passed; a failing guard fails
     /// the step.
-    GuardedSlot { function: &'static str, store: &'static str, absent: &'static str },
+    /// Runs `function` behind `audit.require_certified(store)` once `model` is deployed
+    /// (skipped, visibly, while it is not).
+    GuardedSlot { function: &'static str, store: &'static str, model: &'static str, absent: &'static str },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +98,7 @@ pub const PIPELINES: [Pipeline; 6] = [
                 kind: StepKind::GuardedSlot {
                     function: "ml.score_survival_active()",
                     store: "ml.survival_feature_store_t0_v1_v",
+                    model: "survival_time",
                     absent: "no survival model deployed",
                 },
             },

@@ -205,10 +205,14 @@ fn slot(p: &Pipeline, name: &str, signature: &str, r: &Retry<'_>) -> StepOutcome
     }
 }
 
-fn guarded_slot(p: &Pipeline, name: &str, signature: &str, store: &str, absent: &str, r: &Retry<'_>) -> StepOutcome {
+fn guarded_slot(p: &Pipeline, name: &str, signature: &str, store: &str, model: &str, absent: &str, r: &Retry<'_>) -> StepOutcome {
     let Some(oid) = function(signature) else {
         return StepOutcome::skipped(format!("skipped: {absent} ({signature} does not exist)"));
     };
+    let deployed = Spi::get_one_with_args::<bool>("SELECT EXISTS (SELECT 1 FROM ml.deployments WHERE name = $1)", &[model.into()]).or_raise("looking up the deployment");
+    if deployed != Some(true) {
+        return StepOutcome::skipped(format!("skipped: {absent} (no model named {model} in ml.deployments)"));
+    }
     let (state, message, detail) = Spi::connect(|c| {
         let t = c.select("SELECT err_sqlstate, err_message, err_detail FROM spine._guard_outcome($1)", None, &[store.into()]).or_raise("running the guard").first();
         (t.get::<String>(1).ok().flatten(), t.get::<String>(2).ok().flatten(), t.get::<String>(3).ok().flatten())
@@ -325,7 +329,7 @@ pub fn run(id: Option<&str>) -> RunResult {
         let o = match step.kind {
             StepKind::Builtin => builtin(p, step.name, &ctx, &retry),
             StepKind::Slot { function } => slot(p, step.name, function, &retry),
-            StepKind::GuardedSlot { function, store, absent } => guarded_slot(p, step.name, function, store, absent, &retry),
+            StepKind::GuardedSlot { function, store, model, absent } => guarded_slot(p, step.name, function, store, model, absent, &retry),
         };
         let t1 = now_us();
         match o.status {

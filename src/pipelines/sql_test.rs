@@ -533,7 +533,7 @@ mod tests {
             steps(r),
             "reverse_monitor|succeeded|1|1|-|1 listing(s) missing from 3 ingest cycles became sold\n\
              survival_labels|succeeded|3|1|-|3 label row(s) written, 3 in all\n\
-             survival_scoring|skipped|-|0|-|skipped: no survival model deployed (ml.score_survival_active() does not exist)"
+             survival_scoring|skipped|-|0|-|skipped: no survival model deployed (no model named survival_time in ml.deployments)"
         );
         // Z: sold at the first crawl that missed it
         assert_eq!(
@@ -567,7 +567,10 @@ mod tests {
         }
         run("CREATE VIEW ml.survival_feature_store_t0_v1_v AS
              SELECT listing_id, first_seen_at AS t0, price_eur::float8 AS price, status = 'sold' AS label_event FROM marketplace.listings");
-        run("CREATE FUNCTION ml.score_survival_active() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM marketplace.listings WHERE status = 'active' $$");
+        run("CREATE OR REPLACE FUNCTION ml.score_survival_active() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM marketplace.listings WHERE status = 'active' $$");
+        // a deployed survival model (registered directly: this test is about the step, not training)
+        run("INSERT INTO ml.models (model_id, name, version, algorithm, task, features, artifact, artifact_format) VALUES (900, 'survival_time', 1, 'coxph', 'survival', '{price}', '\\x7b7d', 'spine-json-v1')");
+        run("INSERT INTO ml.deployments (name, model_id) VALUES ('survival_time', 900)");
         // a deployed model but an uncertified store: the step fails with the guard's SQLSTATE
         let (r, st) = run_pipeline("survival_marketplace_daily");
         assert_eq!(st, "failed");
