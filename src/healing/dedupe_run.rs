@@ -164,7 +164,11 @@ pub fn run(full_requested: bool) -> Outcome {
         &[run_id.into(), ids.clone().into(), old.into(), new.into(), conf.into()],
     )
     .or_raise("writing canonical listing ids");
-    let groups = canonical.iter().enumerate().filter(|(i, c)| *i == **c && canonical.iter().filter(|x| *x == *c).count() > 1).count() as i64;
+    let mut sizes: HashMap<usize, usize> = HashMap::new();
+    for c in &canonical {
+        *sizes.entry(*c).or_insert(0) += 1;
+    }
+    let groups = sizes.values().filter(|n| **n > 1).count() as i64;
     let out = Outcome { run_id, listings: recs.len() as i64, pairs: pairs.len() as i64, links: accepted.len() as i64, groups, changed: ids.len() as i64 };
     Spi::run_with_args(
         "UPDATE spine.healing_runs SET finished_at = clock_timestamp(),
