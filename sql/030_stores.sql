@@ -205,19 +205,23 @@ COMMENT ON VIEW ml.t0_price_intervals_v IS 'spine feature stores: each listing''
 -- kind 0 = changes visible at that instant (a listing ending, a price change, a window
 -- expiring), kind 1 = the query at a listing's t0, kind 2 = arrivals not visible at that instant
 -- (listings first seen at the same instant, the listing itself, sales at the same instant).
--- Partitions are numbered through a small dictionary of the distinct keys (hash-joined on an
--- array of the key columns, which compares NULLs as equal), so the sweeps sort integers and
--- instants rather than text.
+-- Partitions are numbered (regions by marketplace.regions, segments and models through a small
+-- dictionary of the distinct values), so the sweeps sort integers and instants, not text.
 CREATE VIEW ml.t0_market_rows_v AS
 WITH a AS (
     SELECT listing_id, t0, price_eur_t0, region_code, segment FROM ml.t0_attributes_v
-), dict AS (
-    SELECT d.k, dense_rank() OVER (ORDER BY d.k[1]) AS region_id, row_number() OVER (ORDER BY d.k) AS region_segment_id,
-           dense_rank() OVER (ORDER BY d.k[2]) AS segment_id
-    FROM (SELECT DISTINCT ARRAY[a.region_code, a.segment] AS k FROM a) d
+), seg AS (
+    SELECT d.segment, row_number() OVER (ORDER BY d.segment) AS segment_id
+    FROM (SELECT DISTINCT a.segment FROM a WHERE a.segment IS NOT NULL) d
+), reg AS (
+    SELECT r.region_code, row_number() OVER (ORDER BY r.region_code) AS region_id FROM marketplace.regions r
 ), keyed AS (
-    SELECT a.listing_id, a.t0, a.price_eur_t0, a.region_code, a.segment, dict.region_id, dict.region_segment_id, dict.segment_id
-    FROM a JOIN dict ON dict.k = ARRAY[a.region_code, a.segment]
+    -- (region, segment) → region_id · (segments + 1) + segment_id, with 0 for no segment
+    SELECT a.listing_id, a.t0, a.price_eur_t0, a.region_code, a.segment, reg.region_id, seg.segment_id,
+           reg.region_id * ((SELECT count(*) FROM seg) + 1) + coalesce(seg.segment_id, 0) AS region_segment_id
+    FROM a
+    LEFT JOIN reg ON reg.region_code = a.region_code
+    LEFT JOIN seg ON seg.segment = a.segment
 )
 SELECT k.region_code, k.segment, k.region_id, k.region_segment_id, k.segment_id,
        x.at, x.kind, NULL::bigint AS listing_id, NULL::float8 AS price_eur_t0, x.copies, i.price_eur AS price
@@ -269,9 +273,9 @@ WITH a AS (
     SELECT x.listing_id, x.t0, x.make, x.model, o.sold, o.end_at
     FROM ml.t0_attributes_v x JOIN ml.t0_outcomes_v o ON o.listing_id = x.listing_id
 ), dict AS (
-    SELECT d.k, row_number() OVER () AS model_id FROM (SELECT DISTINCT ARRAY[a.make, a.model] AS k FROM a) d
+    SELECT d.make, d.model, row_number() OVER () AS model_id FROM (SELECT DISTINCT a.make, a.model FROM a) d
 ), keyed AS (
-    SELECT a.*, dict.model_id FROM a JOIN dict ON dict.k = ARRAY[a.make, a.model]
+    SELECT a.*, dict.model_id FROM a JOIN dict ON dict.make = a.make AND dict.model = a.model
 ), rows AS (
     SELECT k.model_id, x.at, x.kind, x.listing_id, x.new_listings, x.sales
     FROM keyed k
@@ -356,8 +360,9 @@ COMMENT ON VIEW ml.t0_vin_history_v IS 'spine feature stores: per listing with a
 -- Nearest large city (population >= 500 000) to the listing's coordinates at t0, or to its
 -- region's centroid when it has none. Cities are static reference data.
 CREATE VIEW ml.t0_nearest_city_v AS
-WITH c AS (
-    SELECT city_name, region_code, radians(lat) AS rlat, radians(lon) AS rlon, cos(radians(lat)) AS clat
+WITH c AS MATERIALIZED (
+    SELECT array_agg(city_name ORDER BY city_name, region_code) AS names,
+           array_agg(lat ORDER BY city_name, region_code) AS lats, array_agg(lon ORDER BY city_name, region_code) AS lons
     FROM marketplace.cities WHERE population >= 500000
 ), p AS (
     SELECT a.listing_id,
@@ -367,18 +372,11 @@ WITH c AS (
     FROM ml.t0_attributes_v a
     LEFT JOIN marketplace.regions rg ON rg.region_code = a.region_code
 )
-SELECT p.listing_id, p.lat, p.lon, p.coords_from_region, n.city_name AS nearest_large_city,
-       2 * 6371.0088 * asin(sqrt(n.h)) AS dist_large_city_km
+SELECT p.listing_id, p.lat, p.lon, p.coords_from_region, c.names[n.k] AS nearest_large_city,
+       ml.haversine_km(p.lat, p.lon, c.lats[n.k], c.lons[n.k]) AS dist_large_city_km
 FROM p
-LEFT JOIN LATERAL (
-    -- haversine: h = sin²(Δφ/2) + cos φ1 cos φ2 sin²(Δλ/2), distance = 2 R asin(√h)
-    SELECT c.city_name,
-           power(sin((c.rlat - radians(p.lat)) / 2), 2) + cos(radians(p.lat)) * c.clat * power(sin((c.rlon - radians(p.lon)) / 2), 2) AS h
-    FROM c
-    WHERE p.lat IS NOT NULL AND p.lon IS NOT NULL
-    ORDER BY 2, c.city_name, c.region_code
-    LIMIT 1
-) n ON true;
+CROSS JOIN c
+CROSS JOIN LATERAL ml.nearest_point(p.lat, p.lon, c.lats, c.lons) AS n(k);
 COMMENT ON VIEW ml.t0_nearest_city_v IS 'spine feature stores: per listing, its coordinates at t0 (its region''s centroid when it has none) and the great-circle distance (haversine, mean Earth radius 6371.0088 km) to the nearest city of at least 500 000 inhabitants in marketplace.cities.';
 
 ---------------------------------------------------------------------------------------------
@@ -623,49 +621,63 @@ END
 $$;
 COMMENT ON FUNCTION ml.woe_anchor_pinned_version() IS 'The pinned WOE anchor bin version; raises (55000) when none is pinned or its bins are incomplete, so the WOE store never yields rows without bins.';
 
+-- The pinned version as one row: per anchor (1..6 in ml.woe_anchor_names() order) the interior
+-- edges e (the lower bounds of bins 1..k-1), the WOE of bins 0..k-1 w, and the missing bin's m.
+CREATE VIEW ml.t0_woe_pinned_bins_v AS
+SELECT x.version, x.cutoff,
+       coalesce(array_agg(b.lower ORDER BY b.bin) FILTER (WHERE b.anchor = 'price_vs_segment_median' AND b.bin >= 1), '{}') AS e1,
+       array_agg(b.woe ORDER BY b.bin) FILTER (WHERE b.anchor = 'price_vs_segment_median' AND b.bin >= 0) AS w1,
+       max(b.woe) FILTER (WHERE b.anchor = 'price_vs_segment_median' AND b.bin = -1) AS m1,
+       coalesce(array_agg(b.lower ORDER BY b.bin) FILTER (WHERE b.anchor = 'price_vs_regional_median' AND b.bin >= 1), '{}') AS e2,
+       array_agg(b.woe ORDER BY b.bin) FILTER (WHERE b.anchor = 'price_vs_regional_median' AND b.bin >= 0) AS w2,
+       max(b.woe) FILTER (WHERE b.anchor = 'price_vs_regional_median' AND b.bin = -1) AS m2,
+       coalesce(array_agg(b.lower ORDER BY b.bin) FILTER (WHERE b.anchor = 'vehicle_age_years' AND b.bin >= 1), '{}') AS e3,
+       array_agg(b.woe ORDER BY b.bin) FILTER (WHERE b.anchor = 'vehicle_age_years' AND b.bin >= 0) AS w3,
+       max(b.woe) FILTER (WHERE b.anchor = 'vehicle_age_years' AND b.bin = -1) AS m3,
+       coalesce(array_agg(b.lower ORDER BY b.bin) FILTER (WHERE b.anchor = 'mileage_per_year_km' AND b.bin >= 1), '{}') AS e4,
+       array_agg(b.woe ORDER BY b.bin) FILTER (WHERE b.anchor = 'mileage_per_year_km' AND b.bin >= 0) AS w4,
+       max(b.woe) FILTER (WHERE b.anchor = 'mileage_per_year_km' AND b.bin = -1) AS m4,
+       coalesce(array_agg(b.lower ORDER BY b.bin) FILTER (WHERE b.anchor = 'dist_large_city_km' AND b.bin >= 1), '{}') AS e5,
+       array_agg(b.woe ORDER BY b.bin) FILTER (WHERE b.anchor = 'dist_large_city_km' AND b.bin >= 0) AS w5,
+       max(b.woe) FILTER (WHERE b.anchor = 'dist_large_city_km' AND b.bin = -1) AS m5,
+       coalesce(array_agg(b.lower ORDER BY b.bin) FILTER (WHERE b.anchor = 'segment_median_days_to_sell_90d' AND b.bin >= 1), '{}') AS e6,
+       array_agg(b.woe ORDER BY b.bin) FILTER (WHERE b.anchor = 'segment_median_days_to_sell_90d' AND b.bin >= 0) AS w6,
+       max(b.woe) FILTER (WHERE b.anchor = 'segment_median_days_to_sell_90d' AND b.bin = -1) AS m6
+FROM ml.woe_anchor_bin_versions x
+JOIN ml.woe_anchor_bins b ON b.version = x.version
+WHERE x.version = ml.woe_anchor_pinned_version()
+GROUP BY x.version, x.cutoff;
+COMMENT ON VIEW ml.t0_woe_pinned_bins_v IS 'spine feature stores: the pinned version of ml.woe_anchor_bins as one row of arrays (edges, WOE per bin, WOE of the missing bin, per anchor); raises when no complete version is pinned.';
+
+-- Applying bins (inlined by the planner): bins are left-closed, so a value's bin is the number of
+-- interior edges at or below it (width_bucket); NULL goes to the missing bin -1.
+CREATE FUNCTION ml.woe_bin(x float8, edges float8[]) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN x IS NULL THEN -1 ELSE width_bucket(x, edges) END;
+COMMENT ON FUNCTION ml.woe_bin(float8, float8[]) IS 'WOE bin of x for interior edges (left-closed bins 0..k-1 from -Infinity to Infinity, as ml.woe_bins); -1 for NULL.';
+CREATE FUNCTION ml.woe_value(x float8, edges float8[], woes float8[], woe_missing float8) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN x IS NULL THEN woe_missing ELSE woes[width_bucket(x, edges) + 1] END;
+COMMENT ON FUNCTION ml.woe_value(float8, float8[], float8[], float8) IS 'WOE of x''s bin: woes[bin + 1] for bins 0..k-1, woe_missing for NULL.';
+
+-- The WHERE clauses below are gating conditions, evaluated once before any row is read: without
+-- a complete pinned version the views raise (55000) even where no row would join the bins.
 CREATE VIEW ml.woe_anchor_feature_store_t0_v1_v AS
 SELECT a.listing_id, a.t0, p.version AS woe_bins_version, p.cutoff <= a.t0 AS woe_bins_known_at_t0,
-       CASE WHEN a.price_vs_segment_median IS NULL THEN -1 ELSE width_bucket(a.price_vs_segment_median, p.e1) END AS price_vs_segment_median_bin,
-       CASE WHEN a.price_vs_segment_median IS NULL THEN p.m1 ELSE p.w1[width_bucket(a.price_vs_segment_median, p.e1) + 1] END AS woe_price_vs_segment_median,
-       CASE WHEN a.price_vs_regional_median IS NULL THEN -1 ELSE width_bucket(a.price_vs_regional_median, p.e2) END AS price_vs_regional_median_bin,
-       CASE WHEN a.price_vs_regional_median IS NULL THEN p.m2 ELSE p.w2[width_bucket(a.price_vs_regional_median, p.e2) + 1] END AS woe_price_vs_regional_median,
-       CASE WHEN a.vehicle_age_years IS NULL THEN -1 ELSE width_bucket(a.vehicle_age_years, p.e3) END AS vehicle_age_years_bin,
-       CASE WHEN a.vehicle_age_years IS NULL THEN p.m3 ELSE p.w3[width_bucket(a.vehicle_age_years, p.e3) + 1] END AS woe_vehicle_age_years,
-       CASE WHEN a.mileage_per_year_km IS NULL THEN -1 ELSE width_bucket(a.mileage_per_year_km, p.e4) END AS mileage_per_year_km_bin,
-       CASE WHEN a.mileage_per_year_km IS NULL THEN p.m4 ELSE p.w4[width_bucket(a.mileage_per_year_km, p.e4) + 1] END AS woe_mileage_per_year_km,
-       CASE WHEN a.dist_large_city_km IS NULL THEN -1 ELSE width_bucket(a.dist_large_city_km, p.e5) END AS dist_large_city_km_bin,
-       CASE WHEN a.dist_large_city_km IS NULL THEN p.m5 ELSE p.w5[width_bucket(a.dist_large_city_km, p.e5) + 1] END AS woe_dist_large_city_km,
-       CASE WHEN a.segment_median_days_to_sell_90d IS NULL THEN -1 ELSE width_bucket(a.segment_median_days_to_sell_90d, p.e6) END AS segment_median_days_to_sell_90d_bin,
-       CASE WHEN a.segment_median_days_to_sell_90d IS NULL THEN p.m6 ELSE p.w6[width_bucket(a.segment_median_days_to_sell_90d, p.e6) + 1] END AS woe_segment_median_days_to_sell_90d
+       ml.woe_bin(a.price_vs_segment_median, p.e1) AS price_vs_segment_median_bin, ml.woe_value(a.price_vs_segment_median, p.e1, p.w1, p.m1) AS woe_price_vs_segment_median,
+       ml.woe_bin(a.price_vs_regional_median, p.e2) AS price_vs_regional_median_bin, ml.woe_value(a.price_vs_regional_median, p.e2, p.w2, p.m2) AS woe_price_vs_regional_median,
+       ml.woe_bin(a.vehicle_age_years, p.e3) AS vehicle_age_years_bin, ml.woe_value(a.vehicle_age_years, p.e3, p.w3, p.m3) AS woe_vehicle_age_years,
+       ml.woe_bin(a.mileage_per_year_km, p.e4) AS mileage_per_year_km_bin, ml.woe_value(a.mileage_per_year_km, p.e4, p.w4, p.m4) AS woe_mileage_per_year_km,
+       ml.woe_bin(a.dist_large_city_km, p.e5) AS dist_large_city_km_bin, ml.woe_value(a.dist_large_city_km, p.e5, p.w5, p.m5) AS woe_dist_large_city_km,
+       ml.woe_bin(a.segment_median_days_to_sell_90d, p.e6) AS segment_median_days_to_sell_90d_bin, ml.woe_value(a.segment_median_days_to_sell_90d, p.e6, p.w6, p.m6) AS woe_segment_median_days_to_sell_90d
 FROM ml.t0_woe_anchor_inputs_v a
-CROSS JOIN (
-    SELECT x.version, x.cutoff,
-           coalesce(array_agg(b.lower ORDER BY b.bin) FILTER (WHERE b.anchor = 'price_vs_segment_median' AND b.bin >= 1), '{}') AS e1,
-           array_agg(b.woe ORDER BY b.bin) FILTER (WHERE b.anchor = 'price_vs_segment_median' AND b.bin >= 0) AS w1,
-           max(b.woe) FILTER (WHERE b.anchor = 'price_vs_segment_median' AND b.bin = -1) AS m1,
-           coalesce(array_agg(b.lower ORDER BY b.bin) FILTER (WHERE b.anchor = 'price_vs_regional_median' AND b.bin >= 1), '{}') AS e2,
-           array_agg(b.woe ORDER BY b.bin) FILTER (WHERE b.anchor = 'price_vs_regional_median' AND b.bin >= 0) AS w2,
-           max(b.woe) FILTER (WHERE b.anchor = 'price_vs_regional_median' AND b.bin = -1) AS m2,
-           coalesce(array_agg(b.lower ORDER BY b.bin) FILTER (WHERE b.anchor = 'vehicle_age_years' AND b.bin >= 1), '{}') AS e3,
-           array_agg(b.woe ORDER BY b.bin) FILTER (WHERE b.anchor = 'vehicle_age_years' AND b.bin >= 0) AS w3,
-           max(b.woe) FILTER (WHERE b.anchor = 'vehicle_age_years' AND b.bin = -1) AS m3,
-           coalesce(array_agg(b.lower ORDER BY b.bin) FILTER (WHERE b.anchor = 'mileage_per_year_km' AND b.bin >= 1), '{}') AS e4,
-           array_agg(b.woe ORDER BY b.bin) FILTER (WHERE b.anchor = 'mileage_per_year_km' AND b.bin >= 0) AS w4,
-           max(b.woe) FILTER (WHERE b.anchor = 'mileage_per_year_km' AND b.bin = -1) AS m4,
-           coalesce(array_agg(b.lower ORDER BY b.bin) FILTER (WHERE b.anchor = 'dist_large_city_km' AND b.bin >= 1), '{}') AS e5,
-           array_agg(b.woe ORDER BY b.bin) FILTER (WHERE b.anchor = 'dist_large_city_km' AND b.bin >= 0) AS w5,
-           max(b.woe) FILTER (WHERE b.anchor = 'dist_large_city_km' AND b.bin = -1) AS m5,
-           coalesce(array_agg(b.lower ORDER BY b.bin) FILTER (WHERE b.anchor = 'segment_median_days_to_sell_90d' AND b.bin >= 1), '{}') AS e6,
-           array_agg(b.woe ORDER BY b.bin) FILTER (WHERE b.anchor = 'segment_median_days_to_sell_90d' AND b.bin >= 0) AS w6,
-           max(b.woe) FILTER (WHERE b.anchor = 'segment_median_days_to_sell_90d' AND b.bin = -1) AS m6
-    FROM ml.woe_anchor_bin_versions x
-    JOIN ml.woe_anchor_bins b ON b.version = x.version
-    WHERE x.version = ml.woe_anchor_pinned_version()
-    GROUP BY x.version, x.cutoff
-) p
--- a gating condition: evaluated once before any row, so missing bins raise even when no row would join
+CROSS JOIN ml.t0_woe_pinned_bins_v p
 WHERE ml.woe_anchor_pinned_version() IS NOT NULL;
 
+-- The fusion store joins the other stores. Its WOE columns apply the same pinned bins, with the
+-- same functions, to the same anchors it already holds from the other stores (rather than
+-- joining the WOE store, which would compute every anchor a second time); 13_stores_woe asserts
+-- they equal the WOE store's.
 CREATE VIEW ml.fusion_feature_store_t0_v1_v AS
 SELECT s.listing_id, s.t0,
        s.price_eur_t0, s.status_t0, s.vehicle_age_years, s.year, s.mileage_km, s.make, s.model, s.segment, s.body_type,
@@ -678,14 +690,191 @@ SELECT s.listing_id, s.t0,
        t.segment_comparables_t0, t.segment_median_price_t0, t.price_vs_segment_median, t.mileage_per_year_km,
        t.vin_prior_listings, t.vin_prior_price_drops, t.vin_prior_last_price_eur, t.price_vs_vin_prior_price,
        t.days_since_vin_prior_listing, t.title_length, t.description_length, t.battery_capacity_kwh, t.battery_soh_pct,
-       w.woe_bins_version, w.woe_bins_known_at_t0,
-       w.price_vs_segment_median_bin, w.woe_price_vs_segment_median, w.price_vs_regional_median_bin, w.woe_price_vs_regional_median,
-       w.vehicle_age_years_bin, w.woe_vehicle_age_years, w.mileage_per_year_km_bin, w.woe_mileage_per_year_km,
-       w.dist_large_city_km_bin, w.woe_dist_large_city_km, w.segment_median_days_to_sell_90d_bin, w.woe_segment_median_days_to_sell_90d,
+       p.version AS woe_bins_version, p.cutoff <= s.t0 AS woe_bins_known_at_t0,
+       ml.woe_bin(t.price_vs_segment_median, p.e1) AS price_vs_segment_median_bin, ml.woe_value(t.price_vs_segment_median, p.e1, p.w1, p.m1) AS woe_price_vs_segment_median,
+       ml.woe_bin(g.price_vs_regional_median, p.e2) AS price_vs_regional_median_bin, ml.woe_value(g.price_vs_regional_median, p.e2, p.w2, p.m2) AS woe_price_vs_regional_median,
+       ml.woe_bin(s.vehicle_age_years, p.e3) AS vehicle_age_years_bin, ml.woe_value(s.vehicle_age_years, p.e3, p.w3, p.m3) AS woe_vehicle_age_years,
+       ml.woe_bin(t.mileage_per_year_km, p.e4) AS mileage_per_year_km_bin, ml.woe_value(t.mileage_per_year_km, p.e4, p.w4, p.m4) AS woe_mileage_per_year_km,
+       ml.woe_bin(g.dist_large_city_km, p.e5) AS dist_large_city_km_bin, ml.woe_value(g.dist_large_city_km, p.e5, p.w5, p.m5) AS woe_dist_large_city_km,
+       ml.woe_bin(so.segment_median_days_to_sell_90d, p.e6) AS segment_median_days_to_sell_90d_bin, ml.woe_value(so.segment_median_days_to_sell_90d, p.e6, p.w6, p.m6) AS woe_segment_median_days_to_sell_90d,
        s.label_duration_days, s.label_event, lb.label_slow21, lb.label_fast24
 FROM ml.survival_feature_store_t0_v1_v s
 JOIN ml.geo_feature_store_t0_v1_v g ON g.listing_id = s.listing_id
 JOIN ml.socio_market_feature_store_t0_v1_v so ON so.listing_id = s.listing_id
 JOIN ml.trainer_derived_feature_store_t0_v1_v t ON t.listing_id = s.listing_id
-JOIN ml.woe_anchor_feature_store_t0_v1_v w ON w.listing_id = s.listing_id
-JOIN ml.t0_labels_v lb ON lb.listing_id = s.listing_id;
+CROSS JOIN ml.t0_woe_pinned_bins_v p
+JOIN ml.t0_labels_v lb ON lb.listing_id = s.listing_id
+WHERE ml.woe_anchor_pinned_version() IS NOT NULL;
+
+---------------------------------------------------------------------------------------------
+-- What every column of every store means, its unit and its as-of rule (docs/stores.md)
+---------------------------------------------------------------------------------------------
+COMMENT ON VIEW ml.survival_feature_store_t0_v1_v IS 'spine certified feature store (DESIGN §5). Survival store: one row per listing with its price, vehicle and seller at t0, and time to sale (label_duration_days, label_event censored at the data''s horizon). t0 = the listing''s first `listed` observation; every column except label_* reads only what was observed at or before t0.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.listing_id IS 'The listing (marketplace.listings.listing_id); the store''s key. As of: fixed.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.t0 IS 'Decision time: observed_at of the listing''s first `listed` event in marketplace.listing_events [timestamptz]. As of: fixed once observed (events are append-only; a later `listed` event does not move it).';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.price_eur_t0 IS 'Asking price recorded by the first `listed` event [EUR]. As of: at t0.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.status_t0 IS 'Status recorded by the first `listed` event: active, or sold/removed for a listing first seen already ended. As of: at t0.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.vehicle_age_years IS 'Age of the vehicle: from 1 July of its model year (UTC) to t0, at least 0 [years of 365.25 days]. As of: model year as at t0.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.year IS 'Model year. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.mileage_km IS 'Odometer reading [km]. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.make IS 'Make. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.model IS 'Model. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.segment IS 'Market segment (mini, small, compact, midsize, suv, ...). As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.body_type IS 'Body type. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.powertrain IS 'Powertrain (petrol, diesel, hybrid, phev, ev, ...). As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.transmission IS 'Transmission (manual, automatic). As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.power_kw IS 'Engine power [kW]. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.seller_type IS 'Seller type (dealer, private). As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.label_duration_days IS 'LABEL. Days from t0 to the first observation at or after t0 with status sold or removed; censored at the horizon (the newest observed_at in marketplace.listing_events) when there is none [days]. As of: future (label).';
+COMMENT ON COLUMN ml.survival_feature_store_t0_v1_v.label_event IS 'LABEL. The first ending was a sale (true) or the duration is censored by a removal or the horizon (false). As of: future (label).';
+
+COMMENT ON VIEW ml.geo_feature_store_t0_v1_v IS 'spine certified feature store (DESIGN §5). Geo store: one row per listing with its region and coordinates at t0, distance to the nearest large city, and its region''s market at t0 (supply, comparables, their median price). t0 = the listing''s first `listed` observation; every column except label_* reads only what was observed at or before t0.';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.listing_id IS 'The listing (marketplace.listings.listing_id); the store''s key. As of: fixed.';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.t0 IS 'Decision time: observed_at of the listing''s first `listed` event in marketplace.listing_events [timestamptz]. As of: fixed once observed (events are append-only; a later `listed` event does not move it).';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.region_code IS 'Region the listing is placed in. As of: as at t0 (attribute history).';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.country IS 'Country of that region (marketplace.regions) [ISO 3166-1 alpha-2]. As of: static reference data.';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.lat IS 'Latitude of the listing, or of its region''s centroid when the listing has no coordinates [degrees WGS84]. As of: as at t0 (attribute history); centroids are static reference data.';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.lon IS 'Longitude of the listing, or of its region''s centroid when the listing has no coordinates [degrees WGS84]. As of: as at t0 (attribute history); centroids are static reference data.';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.coords_from_region IS 'lat/lon are the region''s centroid because the listing had no coordinates (NULL: neither). As of: as at t0.';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.nearest_large_city IS 'Nearest city with at least 500 000 inhabitants in marketplace.cities. As of: coordinates as at t0; cities are static reference data.';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.dist_large_city_km IS 'Great-circle (haversine, R = 6371.0088 km) distance to that city [km]. As of: coordinates as at t0; cities are static reference data.';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.regional_supply_t0 IS 'Other listings of the same region on the market at t0: first seen before t0 and not sold or removed at or before t0 [listings]. As of: at t0; each other listing with its own region as at its t0.';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.regional_comparables_t0 IS 'Of those, the ones of the same segment [listings]. As of: at t0 (as regional_supply_t0).';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.regional_median_price_t0 IS 'Median (percentile_cont 0.5) asking price of those comparables, each at its price as of t0 (price changes observed at or before t0 count) [EUR]. As of: at t0.';
+COMMENT ON COLUMN ml.geo_feature_store_t0_v1_v.price_vs_regional_median IS 'price_eur_t0 / regional_median_price_t0 [ratio]. As of: at t0.';
+
+COMMENT ON VIEW ml.socio_market_feature_store_t0_v1_v IS 'spine certified feature store (DESIGN §5). Socio-market store: one row per listing with its region''s socio-economic data valid at t0, supply and demand of its make and model in the 30 days before t0, and days to sell of its segment''s listings sold in the 90 days before t0. t0 = the listing''s first `listed` observation; every column except label_* reads only what was observed at or before t0.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.listing_id IS 'The listing (marketplace.listings.listing_id); the store''s key. As of: fixed.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.t0 IS 'Decision time: observed_at of the listing''s first `listed` event in marketplace.listing_events [timestamptz]. As of: fixed once observed (events are append-only; a later `listed` event does not move it).';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.region_code IS 'Region the listing is placed in. As of: as at t0 (attribute history).';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.socio_valid_from IS 'Start of the marketplace.region_socio period used: the one whose [valid_from, valid_to) contains t0''s UTC date (the latest-starting one if periods overlap) [date]. As of: valid at t0.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.region_population IS 'Population of the region [people]. As of: region_socio row valid at t0.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.region_median_income_eur IS 'Median income in the region [EUR per year]. As of: region_socio row valid at t0.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.region_unemployment_pct IS 'Unemployment rate in the region [percent]. As of: region_socio row valid at t0.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.region_cars_per_1000 IS 'Cars per 1000 inhabitants in the region [cars]. As of: region_socio row valid at t0.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.make IS 'Make. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.model IS 'Model. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.model_new_listings_30d IS 'Supply: other listings of the same make and model first seen in (t0 - 30 days, t0) [listings]. As of: before t0; make and model of each as at its t0.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.model_sales_30d IS 'Demand: listings of the same make and model whose sale was observed in (t0 - 30 days, t0) [sales]. As of: before t0.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.model_sales_per_new_listing_30d IS 'model_sales_30d / model_new_listings_30d (NULL without new listings) [ratio]. As of: before t0.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.segment IS 'Market segment (mini, small, compact, midsize, suv, ...). As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.segment_sales_90d IS 'Listings of the same segment whose sale (their first ending, a sale) was observed in (t0 - 90 days, t0) [sales]. As of: sold before t0.';
+COMMENT ON COLUMN ml.socio_market_feature_store_t0_v1_v.segment_median_days_to_sell_90d IS 'Median (percentile_cont 0.5) days from t0 to sale of those listings [days]. As of: sold before t0.';
+
+COMMENT ON VIEW ml.trainer_derived_feature_store_t0_v1_v IS 'spine certified feature store (DESIGN §5). Trainer-derived store: one row per listing with its price against its segment''s median at t0, mileage per year, the price history of earlier listings of the same VIN up to t0, text lengths and battery facts of its description at t0. t0 = the listing''s first `listed` observation; every column except label_* reads only what was observed at or before t0.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.listing_id IS 'The listing (marketplace.listings.listing_id); the store''s key. As of: fixed.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.t0 IS 'Decision time: observed_at of the listing''s first `listed` event in marketplace.listing_events [timestamptz]. As of: fixed once observed (events are append-only; a later `listed` event does not move it).';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.price_eur_t0 IS 'Asking price recorded by the first `listed` event [EUR]. As of: at t0.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.segment IS 'Market segment (mini, small, compact, midsize, suv, ...). As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.segment_comparables_t0 IS 'Other listings of the same segment (all regions) on the market at t0 [listings]. As of: at t0; each with its own segment as at its t0.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.segment_median_price_t0 IS 'Median (percentile_cont 0.5) asking price of those, each at its price as of t0 [EUR]. As of: at t0.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.price_vs_segment_median IS 'price_eur_t0 / segment_median_price_t0 [ratio]. As of: at t0.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.mileage_per_year_km IS 'mileage_km / vehicle_age_years, the age taken as at least half a year [km per year]. As of: at t0.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.vin_prior_listings IS 'Earlier listings of the same vehicle: first seen before t0 with the same VIN (both VINs as at their t0); NULL when the listing has no VIN at t0 [listings]. As of: before t0.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.vin_prior_price_drops IS 'Price drops (price_change to a lower price) of those earlier listings observed at or before t0 [drops]. As of: observed at or before t0; a drop after t0 is invisible.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.vin_prior_last_price_eur IS 'Last asking price observed at or before t0 of the most recent earlier listing of the same VIN [EUR]. As of: observed at or before t0.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.price_vs_vin_prior_price IS 'price_eur_t0 / vin_prior_last_price_eur [ratio]. As of: at t0.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.days_since_vin_prior_listing IS 'Days from the most recent earlier listing''s t0 to this t0 [days]. As of: before t0.';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.title_length IS 'Characters in the title [characters]. As of: title as at t0 (attribute history).';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.description_length IS 'Characters in the description [characters]. As of: description as at t0 (attribute history).';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.battery_capacity_kwh IS 'Battery capacity stated in the description (spine.extract_battery); NULL when none is stated [kWh]. As of: description as at t0 (attribute history).';
+COMMENT ON COLUMN ml.trainer_derived_feature_store_t0_v1_v.battery_soh_pct IS 'Battery state of health stated in the description (spine.extract_battery); NULL when none is stated [percent]. As of: description as at t0 (attribute history).';
+
+COMMENT ON VIEW ml.woe_anchor_feature_store_t0_v1_v IS 'spine certified feature store (DESIGN §5). WOE anchor store: one row per listing with six anchors transformed by the pinned version of ml.woe_anchor_bins (fitted by ml.woe_bins); raises (55000) when no complete version is pinned. t0 = the listing''s first `listed` observation; every column except label_* reads only what was observed at or before t0.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.listing_id IS 'The listing (marketplace.listings.listing_id); the store''s key. As of: fixed.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.t0 IS 'Decision time: observed_at of the listing''s first `listed` event in marketplace.listing_events [timestamptz]. As of: fixed once observed (events are append-only; a later `listed` event does not move it).';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.woe_bins_version IS 'Version of ml.woe_anchor_bins applied (the pinned one). As of: pinned bins: fitted on listings with t0 <= cutoff - 21 days and labels decided by the cutoff.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.woe_bins_known_at_t0 IS 'The applied bins'' cutoff is at or before t0, i.e. the bins used only information observed by t0 (false: in-sample or later-fitted bins). As of: compares the bins'' cutoff with t0.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.price_vs_segment_median_bin IS 'Bin of price_vs_segment_median in the pinned version: 0..k-1 for [lower, upper) of ml.woe_anchor_bins, -1 when price_vs_segment_median is NULL. As of: price_vs_segment_median at t0; pinned bins.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.woe_price_vs_segment_median IS 'Weight of evidence of that bin against label_slow21 (ln(share of non-slow / share of slow)). As of: price_vs_segment_median at t0; pinned bins.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.price_vs_regional_median_bin IS 'Bin of price_vs_regional_median in the pinned version: 0..k-1 for [lower, upper) of ml.woe_anchor_bins, -1 when price_vs_regional_median is NULL. As of: price_vs_regional_median at t0; pinned bins.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.woe_price_vs_regional_median IS 'Weight of evidence of that bin against label_slow21 (ln(share of non-slow / share of slow)). As of: price_vs_regional_median at t0; pinned bins.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.vehicle_age_years_bin IS 'Bin of vehicle_age_years in the pinned version: 0..k-1 for [lower, upper) of ml.woe_anchor_bins, -1 when vehicle_age_years is NULL. As of: vehicle_age_years at t0; pinned bins.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.woe_vehicle_age_years IS 'Weight of evidence of that bin against label_slow21 (ln(share of non-slow / share of slow)). As of: vehicle_age_years at t0; pinned bins.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.mileage_per_year_km_bin IS 'Bin of mileage_per_year_km in the pinned version: 0..k-1 for [lower, upper) of ml.woe_anchor_bins, -1 when mileage_per_year_km is NULL. As of: mileage_per_year_km at t0; pinned bins.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.woe_mileage_per_year_km IS 'Weight of evidence of that bin against label_slow21 (ln(share of non-slow / share of slow)). As of: mileage_per_year_km at t0; pinned bins.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.dist_large_city_km_bin IS 'Bin of dist_large_city_km in the pinned version: 0..k-1 for [lower, upper) of ml.woe_anchor_bins, -1 when dist_large_city_km is NULL. As of: dist_large_city_km at t0; pinned bins.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.woe_dist_large_city_km IS 'Weight of evidence of that bin against label_slow21 (ln(share of non-slow / share of slow)). As of: dist_large_city_km at t0; pinned bins.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.segment_median_days_to_sell_90d_bin IS 'Bin of segment_median_days_to_sell_90d in the pinned version: 0..k-1 for [lower, upper) of ml.woe_anchor_bins, -1 when segment_median_days_to_sell_90d is NULL. As of: segment_median_days_to_sell_90d at t0; pinned bins.';
+COMMENT ON COLUMN ml.woe_anchor_feature_store_t0_v1_v.woe_segment_median_days_to_sell_90d IS 'Weight of evidence of that bin against label_slow21 (ln(share of non-slow / share of slow)). As of: segment_median_days_to_sell_90d at t0; pinned bins.';
+
+COMMENT ON VIEW ml.fusion_feature_store_t0_v1_v IS 'spine certified feature store (DESIGN §5). Fusion store: the survival, geo, socio-market, trainer-derived and WOE anchor stores joined on listing_id, with label_slow21 and label_fast24. t0 = the listing''s first `listed` observation; every column except label_* reads only what was observed at or before t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.listing_id IS 'The listing (marketplace.listings.listing_id); the store''s key. As of: fixed.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.t0 IS 'Decision time: observed_at of the listing''s first `listed` event in marketplace.listing_events [timestamptz]. As of: fixed once observed (events are append-only; a later `listed` event does not move it).';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.price_eur_t0 IS 'Asking price recorded by the first `listed` event [EUR]. As of: at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.status_t0 IS 'Status recorded by the first `listed` event: active, or sold/removed for a listing first seen already ended. As of: at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.vehicle_age_years IS 'Age of the vehicle: from 1 July of its model year (UTC) to t0, at least 0 [years of 365.25 days]. As of: model year as at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.year IS 'Model year. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.mileage_km IS 'Odometer reading [km]. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.make IS 'Make. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.model IS 'Model. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.segment IS 'Market segment (mini, small, compact, midsize, suv, ...). As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.body_type IS 'Body type. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.powertrain IS 'Powertrain (petrol, diesel, hybrid, phev, ev, ...). As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.transmission IS 'Transmission (manual, automatic). As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.power_kw IS 'Engine power [kW]. As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.seller_type IS 'Seller type (dealer, private). As of: as at t0: the listing''s value unless marketplace.listing_attribute_history recorded a change after t0, then the value before the first such change.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.region_code IS 'Region the listing is placed in. As of: as at t0 (attribute history).';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.country IS 'Country of that region (marketplace.regions) [ISO 3166-1 alpha-2]. As of: static reference data.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.lat IS 'Latitude of the listing, or of its region''s centroid when the listing has no coordinates [degrees WGS84]. As of: as at t0 (attribute history); centroids are static reference data.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.lon IS 'Longitude of the listing, or of its region''s centroid when the listing has no coordinates [degrees WGS84]. As of: as at t0 (attribute history); centroids are static reference data.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.coords_from_region IS 'lat/lon are the region''s centroid because the listing had no coordinates (NULL: neither). As of: as at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.nearest_large_city IS 'Nearest city with at least 500 000 inhabitants in marketplace.cities. As of: coordinates as at t0; cities are static reference data.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.dist_large_city_km IS 'Great-circle (haversine, R = 6371.0088 km) distance to that city [km]. As of: coordinates as at t0; cities are static reference data.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.regional_supply_t0 IS 'Other listings of the same region on the market at t0: first seen before t0 and not sold or removed at or before t0 [listings]. As of: at t0; each other listing with its own region as at its t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.regional_comparables_t0 IS 'Of those, the ones of the same segment [listings]. As of: at t0 (as regional_supply_t0).';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.regional_median_price_t0 IS 'Median (percentile_cont 0.5) asking price of those comparables, each at its price as of t0 (price changes observed at or before t0 count) [EUR]. As of: at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.price_vs_regional_median IS 'price_eur_t0 / regional_median_price_t0 [ratio]. As of: at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.socio_valid_from IS 'Start of the marketplace.region_socio period used: the one whose [valid_from, valid_to) contains t0''s UTC date (the latest-starting one if periods overlap) [date]. As of: valid at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.region_population IS 'Population of the region [people]. As of: region_socio row valid at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.region_median_income_eur IS 'Median income in the region [EUR per year]. As of: region_socio row valid at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.region_unemployment_pct IS 'Unemployment rate in the region [percent]. As of: region_socio row valid at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.region_cars_per_1000 IS 'Cars per 1000 inhabitants in the region [cars]. As of: region_socio row valid at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.model_new_listings_30d IS 'Supply: other listings of the same make and model first seen in (t0 - 30 days, t0) [listings]. As of: before t0; make and model of each as at its t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.model_sales_30d IS 'Demand: listings of the same make and model whose sale was observed in (t0 - 30 days, t0) [sales]. As of: before t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.model_sales_per_new_listing_30d IS 'model_sales_30d / model_new_listings_30d (NULL without new listings) [ratio]. As of: before t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.segment_sales_90d IS 'Listings of the same segment whose sale (their first ending, a sale) was observed in (t0 - 90 days, t0) [sales]. As of: sold before t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.segment_median_days_to_sell_90d IS 'Median (percentile_cont 0.5) days from t0 to sale of those listings [days]. As of: sold before t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.segment_comparables_t0 IS 'Other listings of the same segment (all regions) on the market at t0 [listings]. As of: at t0; each with its own segment as at its t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.segment_median_price_t0 IS 'Median (percentile_cont 0.5) asking price of those, each at its price as of t0 [EUR]. As of: at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.price_vs_segment_median IS 'price_eur_t0 / segment_median_price_t0 [ratio]. As of: at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.mileage_per_year_km IS 'mileage_km / vehicle_age_years, the age taken as at least half a year [km per year]. As of: at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.vin_prior_listings IS 'Earlier listings of the same vehicle: first seen before t0 with the same VIN (both VINs as at their t0); NULL when the listing has no VIN at t0 [listings]. As of: before t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.vin_prior_price_drops IS 'Price drops (price_change to a lower price) of those earlier listings observed at or before t0 [drops]. As of: observed at or before t0; a drop after t0 is invisible.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.vin_prior_last_price_eur IS 'Last asking price observed at or before t0 of the most recent earlier listing of the same VIN [EUR]. As of: observed at or before t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.price_vs_vin_prior_price IS 'price_eur_t0 / vin_prior_last_price_eur [ratio]. As of: at t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.days_since_vin_prior_listing IS 'Days from the most recent earlier listing''s t0 to this t0 [days]. As of: before t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.title_length IS 'Characters in the title [characters]. As of: title as at t0 (attribute history).';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.description_length IS 'Characters in the description [characters]. As of: description as at t0 (attribute history).';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.battery_capacity_kwh IS 'Battery capacity stated in the description (spine.extract_battery); NULL when none is stated [kWh]. As of: description as at t0 (attribute history).';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.battery_soh_pct IS 'Battery state of health stated in the description (spine.extract_battery); NULL when none is stated [percent]. As of: description as at t0 (attribute history).';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.woe_bins_version IS 'Version of ml.woe_anchor_bins applied (the pinned one). As of: pinned bins: fitted on listings with t0 <= cutoff - 21 days and labels decided by the cutoff.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.woe_bins_known_at_t0 IS 'The applied bins'' cutoff is at or before t0, i.e. the bins used only information observed by t0 (false: in-sample or later-fitted bins). As of: compares the bins'' cutoff with t0.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.price_vs_segment_median_bin IS 'Bin of price_vs_segment_median in the pinned version: 0..k-1 for [lower, upper) of ml.woe_anchor_bins, -1 when price_vs_segment_median is NULL. As of: price_vs_segment_median at t0; pinned bins.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.woe_price_vs_segment_median IS 'Weight of evidence of that bin against label_slow21 (ln(share of non-slow / share of slow)). As of: price_vs_segment_median at t0; pinned bins.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.price_vs_regional_median_bin IS 'Bin of price_vs_regional_median in the pinned version: 0..k-1 for [lower, upper) of ml.woe_anchor_bins, -1 when price_vs_regional_median is NULL. As of: price_vs_regional_median at t0; pinned bins.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.woe_price_vs_regional_median IS 'Weight of evidence of that bin against label_slow21 (ln(share of non-slow / share of slow)). As of: price_vs_regional_median at t0; pinned bins.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.vehicle_age_years_bin IS 'Bin of vehicle_age_years in the pinned version: 0..k-1 for [lower, upper) of ml.woe_anchor_bins, -1 when vehicle_age_years is NULL. As of: vehicle_age_years at t0; pinned bins.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.woe_vehicle_age_years IS 'Weight of evidence of that bin against label_slow21 (ln(share of non-slow / share of slow)). As of: vehicle_age_years at t0; pinned bins.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.mileage_per_year_km_bin IS 'Bin of mileage_per_year_km in the pinned version: 0..k-1 for [lower, upper) of ml.woe_anchor_bins, -1 when mileage_per_year_km is NULL. As of: mileage_per_year_km at t0; pinned bins.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.woe_mileage_per_year_km IS 'Weight of evidence of that bin against label_slow21 (ln(share of non-slow / share of slow)). As of: mileage_per_year_km at t0; pinned bins.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.dist_large_city_km_bin IS 'Bin of dist_large_city_km in the pinned version: 0..k-1 for [lower, upper) of ml.woe_anchor_bins, -1 when dist_large_city_km is NULL. As of: dist_large_city_km at t0; pinned bins.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.woe_dist_large_city_km IS 'Weight of evidence of that bin against label_slow21 (ln(share of non-slow / share of slow)). As of: dist_large_city_km at t0; pinned bins.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.segment_median_days_to_sell_90d_bin IS 'Bin of segment_median_days_to_sell_90d in the pinned version: 0..k-1 for [lower, upper) of ml.woe_anchor_bins, -1 when segment_median_days_to_sell_90d is NULL. As of: segment_median_days_to_sell_90d at t0; pinned bins.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.woe_segment_median_days_to_sell_90d IS 'Weight of evidence of that bin against label_slow21 (ln(share of non-slow / share of slow)). As of: segment_median_days_to_sell_90d at t0; pinned bins.';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.label_duration_days IS 'LABEL. Days from t0 to the first observation at or after t0 with status sold or removed; censored at the horizon (the newest observed_at in marketplace.listing_events) when there is none [days]. As of: future (label).';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.label_event IS 'LABEL. The first ending was a sale (true) or the duration is censored by a removal or the horizon (false). As of: future (label).';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.label_slow21 IS 'LABEL. Not sold within 21 days of t0: false when sold within 21 days, true when observed unsold for at least 21 days, NULL when observation ended (removal, horizon) before 21 days. As of: future (label).';
+COMMENT ON COLUMN ml.fusion_feature_store_t0_v1_v.label_fast24 IS 'LABEL. Sold within 24 hours of t0: true when sold within 24 h, false when observed unsold for at least 24 h, NULL when observation ended before. As of: future (label).';
+
+---------------------------------------------------------------------------------------------
+-- pg_dump keeps the rows users create in these tables (and continues their ids); fitting and
+-- pinning bins is for administrators, not PUBLIC.
+---------------------------------------------------------------------------------------------
+SELECT pg_catalog.pg_extension_config_dump('marketplace.listing_attribute_history', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.woe_anchor_bin_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.woe_anchor_bins', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('marketplace.listing_attribute_history', 'history_id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('ml.woe_anchor_bin_versions', 'version'), '');
+REVOKE EXECUTE ON FUNCTION ml.fit_woe_anchor_bins(timestamptz, integer, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ml.pin_woe_anchor_bins(integer) FROM PUBLIC;
