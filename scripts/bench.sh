@@ -3,8 +3,9 @@
 # pg_cron and spine preloaded, shared_buffers 512MB, fsync on, wal_level replica). Each result
 # is printed as a ratio against a named baseline measured in the same run, and appended to
 # target/bench/results.tsv. BENCH_LISTINGS (default 1000000) sets the generator's size;
-# BENCH=generator|hashing|models|stores runs one group (default: all); STORES_SIZES (default
-# "100000 1000000") the marketplace sizes the feature stores are read at.
+# BENCH=generator|hashing|governance|models|healing|stores runs one group (default: all);
+# STORES_SIZES (default "100000 1000000") the marketplace sizes the feature stores are read at.
+# SPINE_PGBIN / SPINE_RUN_DIR run it against another PostgreSQL 15 installation / cluster directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
@@ -150,12 +151,71 @@ bench_hashing() {
   q -c "DROP TABLE IF EXISTS bench_h1m, bench_h5m" >/dev/null
 }
 
+bench_governance() {
+  local n=1000000
+  say "governance: audit.require_certified (fast path) and the strict guard on a $n-row store"
+  mixed_table g1m "$n"
+  q -c "CREATE OR REPLACE FUNCTION bench_trivial(regclass) RETURNS void LANGUAGE plpgsql AS \$\$ BEGIN END \$\$" \
+    -c "SELECT audit.register_store('bench_g1m', 'id', 'seen', '{sold}', '{\"leakage_probe\": false}')" \
+    -c "SELECT audit.certify('bench_g1m')" >/dev/null
+  local calls=100000 guard trivial
+  guard=$(best_of 3 guard -c "SELECT count(audit.require_certified('bench_g1m')) FROM generate_series(1, $calls)")
+  trivial=$(best_of 3 trivial -c "SELECT count(bench_trivial('bench_g1m')) FROM generate_series(1, $calls)")
+  local us
+  us=$(awk -v t="$guard" -v n="$calls" 'BEGIN {printf "%.2f", t * 1e6 / n}')
+  echo "    audit.require_certified: $us us per call ($calls calls in one statement)"
+  report "require_certified x $calls" "$guard" "plpgsql_noop_function_x_$calls" "$trivial" "goal<=25us/call ($us us)" "$(awk -v u="$us" 'BEGIN {print (u <= 25) ? "PASS" : "MISS"}')"
+  # pgbench: one guard call per transaction (the first pass of a transaction is recorded)
+  local pg_dir f1 f2 tps_guard tps_trivial
+  pg_dir=$(mktemp -d)
+  echo "SELECT audit.require_certified('bench_g1m');" > "$pg_dir/guard.sql"
+  echo "SELECT bench_trivial('bench_g1m');" > "$pg_dir/trivial.sql"
+  chmod -R a+rX "$pg_dir"
+  tps_guard=$("${AS_PG[@]}" "$PGBIN/pgbench" -n -T 10 -c 1 -h "$DIR" -p "$PORT" -U postgres -f "$pg_dir/guard.sql" "$DB" 2>/dev/null | sed -nE 's/^tps = ([0-9.]+).*/\1/p')
+  tps_trivial=$("${AS_PG[@]}" "$PGBIN/pgbench" -n -T 10 -c 1 -h "$DIR" -p "$PORT" -U postgres -f "$pg_dir/trivial.sql" "$DB" 2>/dev/null | sed -nE 's/^tps = ([0-9.]+).*/\1/p')
+  rm -rf "$pg_dir"
+  echo "    pgbench, 1 client, 10 s: guard $tps_guard tps, no-op function $tps_trivial tps"
+  report "pgbench_guard_latency_ms" "$(awk -v t="$tps_guard" 'BEGIN {printf "%.4f", 1000 / t}')" "pgbench_noop_latency_ms" "$(awk -v t="$tps_trivial" 'BEGIN {printf "%.4f", 1000 / t}')" "(info: each transaction records its pass)" ""
+  q -c "SELECT count(*) FROM bench_g1m" >/dev/null
+  local strict hash frozen
+  hash=$(best_of 3 hash -c "SELECT audit.dataset_hash('bench_g1m')")
+  strict=$(best_of 3 strict -c "SELECT audit.require_certified_strict('bench_g1m')")
+  report "require_certified_strict 1M x 30" "$strict" "dataset_hash_same_store" "$hash" "(report ratio)" ""
+  q -c "SELECT audit.register_store('bench_g1m', 'id', 'seen', '{sold}', '{\"leakage_probe\": false, \"frozen\": true}')" -c "SELECT audit.certify('bench_g1m')" >/dev/null
+  frozen=$(best_of 3 frozen -c "SELECT audit.require_certified_strict('bench_g1m')")
+  report "require_certified_strict frozen 1M" "$frozen" "dataset_hash_same_store" "$hash" "(report ratio)" ""
+  q -c "DROP TABLE IF EXISTS bench_g1m" -c "DROP FUNCTION IF EXISTS bench_trivial(regclass)" >/dev/null
+}
+
+bench_healing() {
+  say "healing: spine.dedupe over generated marketplaces (goal: 1M listings in <= 10 min on 2 cores, close to linear)"
+  local n t rows first=""
+  for n in 100000 300000 1000000; do
+    q -c "SELECT spine.clear_demo_data()" >/dev/null
+    q -c "SET spine.demo_anchor = '2026-11-01 00:00+00'" -c "SELECT spine.generate_demo_data($n)" >/dev/null
+    t=$(time_sql dedupe -c "SELECT * FROM spine.dedupe(full => true)")
+    rows=$(q -c "SELECT round(precision::numeric, 4) || ' / ' || round(recall::numeric, 4) || ' / ' || round(f1::numeric, 4) FROM spine.dedupe_quality()")
+    echo "    $n listings: dedupe $t s; precision / recall / F1 against the planted reposts: $rows"
+    [ -z "$first" ] && first=$t
+    report "dedupe $n listings" "$t" "dedupe_100000_listings" "$first" "goal: 1M<=600s, linear" "$(awk -v a="$t" -v n="$n" 'BEGIN {print (n < 1000000 || a <= 600) ? "PASS" : "MISS"}')"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "dedupe_quality_p_r_f1 $n" "$rows" "" "" "" "goal F1>=0.95" "" >> "$RESULTS"
+  done
+  # battery extraction throughput over the 1M generated descriptions
+  local ex scan
+  scan=$(best_of 2 scan -c "SELECT count(length(description)) FROM marketplace.listings")
+  ex=$(best_of 2 extract -c "SELECT count(b.capacity_kwh) FROM marketplace.listings l, spine.extract_battery(l.description) b")
+  echo "    spine.extract_battery: $(awk -v t="$ex" 'BEGIN {printf "%.0f", 1000000 / t}') descriptions/s"
+  report "extract_battery 1M descriptions" "$ex" "scan_of_the_same_descriptions" "$scan" "(info: descriptions/s above)" ""
+  t=$(time_sql refit -c "SELECT * FROM spine.refit_battery()")
+  report "refit_battery 1M listings" "$t" "extract_battery_1M" "$ex" "(info)" ""
+}
+
 # Python baselines run in a virtual environment of their own (target/bench/venv)
 bench_python() {
   local venv=target/bench/venv
   if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q numpy==2.4.6 pandas lifelines==0.30.3 scikit-learn==1.9.1 >/dev/null
+    "$venv/bin/pip" install -q numpy==2.4.6 pandas lifelines==0.30.3 scikit-learn==1.9.1 "psycopg[binary]==3.2.13" >/dev/null
   fi
   echo "$venv/bin/python"
 }
@@ -195,6 +255,36 @@ print('    max |coef difference| cox vs lifelines: %.2e; logistic vs lbfgs defau
   report "ml.logistic_fit 100k x 10" "$lr" "sklearn_lbfgs_tol1e-12_equal_numbers" "$llrt" "goal<1x" "$(awk -v a="$lr" -v b="$llrt" 'BEGIN {print (a < b) ? "PASS" : "MISS"}')"
   report "ml.logistic_fit 100k x 10" "$lr" "sklearn_lbfgs_default_tol" "$llr" "(info: stops early)" ""
   q -c "DROP TABLE IF EXISTS bench_m, bench_arrays" >/dev/null
+  bench_predict "$py"
+}
+
+# ml.predict of a logistic model over 1M rows: against the same model as an inline SQL
+# expression and against fetching the rows into Python (psycopg) and scoring with scikit-learn
+bench_predict() {
+  local py=$1 n=1000000
+  "$py" -c "import psycopg" 2>/dev/null || "$(dirname "$py")/pip" install -q "psycopg[binary]==3.2.13" >/dev/null
+  say "models: ml.predict of a logistic model over $n rows (goal: <= 2x inline SQL, >= 10x faster than psycopg + scikit-learn)"
+  q -c "DROP TABLE IF EXISTS bench_p" -c "CREATE TABLE bench_p AS
+          SELECT g AS id, now() - (g % 1000) * interval '1 minute' AS t0,
+                 sin(g) x0, cos(g) x1, sin(g * 0.5) x2, cos(g * 0.3) x3, (g % 7) / 7.0 x4, (g % 11) / 11.0 x5,
+                 (g % 13) / 13.0 x6, sin(g * 0.7) x7, cos(g * 0.9) x8, (g % 17) / 17.0 x9,
+                 (sin(g) + cos(g * 0.3) + (g % 7) / 7.0 + 0.3 * sin(g * 1.7)) > 0.5 AS y
+          FROM generate_series(1, $n) g" -c "VACUUM ANALYZE bench_p" \
+    -c "SELECT audit.register_store('bench_p', 'id', 't0', '{y}', '{\"leakage_probe\": false}')" -c "SELECT audit.certify('bench_p')" \
+    -c "SELECT ml.train('bench_lr', 'bench_p', 'y', 'logistic_regression', ARRAY['x0','x1','x2','x3','x4','x5','x6','x7','x8','x9'])" >/dev/null
+  local b0 coef inline expr ours pyres pysec
+  b0=$(q -c "SELECT convert_from(artifact, 'UTF8')::jsonb->>'intercept' FROM ml.models WHERE name = 'bench_lr' ORDER BY version DESC LIMIT 1")
+  coef=$(q -c "SELECT convert_from(artifact, 'UTF8')::jsonb->>'coef' FROM ml.models WHERE name = 'bench_lr' ORDER BY version DESC LIMIT 1")
+  expr=$(echo "$coef" | python3 -c "import json,sys; c=json.load(sys.stdin); print(' + '.join('(%r)*x%d' % (v, i) for i, v in enumerate(c)))")
+  q -c "SELECT count(*) FROM bench_p" >/dev/null
+  ours=$(best_of 3 ours -c "SET max_parallel_workers_per_gather = 0" -c "SELECT sum(ml.predict('bench_lr', ARRAY[x0, x1, x2, x3, x4, x5, x6, x7, x8, x9])) FROM bench_p")
+  inline=$(best_of 3 inline -c "SET max_parallel_workers_per_gather = 0" -c "SELECT sum(1 / (1 + exp(-(($b0) + $expr)))) FROM bench_p")
+  pyres=$("$py" bench/predict_reference.py "host=$DIR port=$PORT user=postgres dbname=$DB" "$b0" "$coef")
+  pysec=$(echo "$pyres" | python3 -c "import json,sys; print('%.2f' % json.load(sys.stdin)['seconds'])")
+  echo "    sums: ml.predict $(q -c "SELECT round(sum(ml.predict('bench_lr', ARRAY[x0, x1, x2, x3, x4, x5, x6, x7, x8, x9]))::numeric, 6) FROM bench_p"), python $(echo "$pyres" | python3 -c "import json,sys; print('%.6f' % json.load(sys.stdin)['sum'])")"
+  report "ml.predict logistic 1M rows" "$ours" "inline_SQL_expression_same_model" "$inline" "goal<=2x" "$(awk -v a="$ours" -v b="$inline" 'BEGIN {print (a / b <= 2) ? "PASS" : "MISS"}')"
+  report "psycopg_fetch+sklearn 1M rows" "$pysec" "ml.predict_same_rows" "$ours" "goal>=10x" "$(awk -v a="$pysec" -v b="$ours" 'BEGIN {print (a / b >= 10) ? "PASS" : "MISS"}')"
+  q -c "DROP TABLE IF EXISTS bench_p" >/dev/null
 }
 
 # read_store STORE: wall seconds of reading every row and column of the store once
@@ -225,12 +315,14 @@ bench_stores() {
 }
 
 case "${BENCH:-all}" in
-  all) bench_generator; bench_hashing; bench_models; bench_stores ;;
+  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_healing; bench_stores ;;
+  healing) bench_healing ;;
+  governance) bench_governance ;;
   generator) bench_generator ;;
   hashing) bench_hashing ;;
   models) bench_models ;;
   stores) bench_stores ;;
-  *) echo "BENCH must be all, generator, hashing, models or stores" >&2; exit 2 ;;
+  *) echo "BENCH must be all, generator, hashing, governance, models, healing or stores" >&2; exit 2 ;;
 esac
 
 echo

@@ -2,7 +2,7 @@
 # with their own data directory, port and Unix socket, run as the postgres user when we are root.
 set -euo pipefail
 
-PGBIN=/usr/lib/postgresql/15/bin
+PGBIN=${SPINE_PGBIN:-/usr/lib/postgresql/15/bin}
 PG_CONFIG=$PGBIN/pg_config
 RUN_DIR=${SPINE_RUN_DIR:-/tmp/spine}
 if [ "$(id -u)" = 0 ]; then AS_PG=(runuser -u postgres --); else AS_PG=(); fi

@@ -54,22 +54,22 @@ CREATE TABLE marketplace.listing_attribute_history (
     description   text
 );
 COMMENT ON TABLE marketplace.listing_attribute_history IS 'Descriptive attributes of a listing before each change: one row per UPDATE of marketplace.listings that changed any of them, holding the values it replaced. Written by a trigger; append-only. The feature stores read a listing''s attributes at t0 from here (the values before the first change after t0) or, when nothing changed after t0, from the listing itself.';
-COMMENT ON COLUMN marketplace.listing_attribute_history.changed_at IS 'When the replacing values were observed: the listing''s last_seen_at after the update (ingest moves it to the newer observation). An UPDATE that does not move last_seen_at is dated at the existing last sighting, i.e. treated as a correction of what was seen then.';
+COMMENT ON COLUMN marketplace.listing_attribute_history.changed_at IS 'When the replacing values became known: for an update that comes with a newer observation (ingest moves last_seen_at forward), that observation''s time; for any other UPDATE (a correction, e.g. healing), infinity: a correction is never known at the listing''s t0.';
 COMMENT ON COLUMN marketplace.listing_attribute_history.recorded_at IS 'When the change was written (wall clock).';
-CREATE INDEX listing_attribute_history_listing_idx ON marketplace.listing_attribute_history (listing_id, changed_at, history_id);
+CREATE INDEX listing_attribute_history_listing_idx ON marketplace.listing_attribute_history (listing_id, history_id);
 
 CREATE FUNCTION marketplace.record_attribute_change() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
 BEGIN
     INSERT INTO marketplace.listing_attribute_history (listing_id, changed_at, vin, make, model, year, body_type, segment,
         powertrain, transmission, power_kw, colour, mileage_km, seller_type, region_code, lat, lon, title, description)
-    VALUES (OLD.listing_id, greatest(NEW.last_seen_at, OLD.last_seen_at), OLD.vin, OLD.make, OLD.model, OLD.year, OLD.body_type,
+    VALUES (OLD.listing_id, CASE WHEN NEW.last_seen_at > OLD.last_seen_at THEN NEW.last_seen_at ELSE 'infinity' END, OLD.vin, OLD.make, OLD.model, OLD.year, OLD.body_type,
         OLD.segment, OLD.powertrain, OLD.transmission, OLD.power_kw, OLD.colour, OLD.mileage_km, OLD.seller_type,
         OLD.region_code, OLD.lat, OLD.lon, OLD.title, OLD.description);
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION marketplace.record_attribute_change() IS 'Trigger function: records the descriptive attributes an UPDATE of marketplace.listings replaced in marketplace.listing_attribute_history.';
+COMMENT ON FUNCTION marketplace.record_attribute_change() IS 'Trigger function: records the descriptive attributes an UPDATE of marketplace.listings replaced in marketplace.listing_attribute_history, dated by the newer observation that replaced them (infinity for a correction).';
 CREATE TRIGGER listings_attribute_history AFTER UPDATE ON marketplace.listings FOR EACH ROW
     WHEN ((OLD.vin, OLD.make, OLD.model, OLD.year, OLD.body_type, OLD.segment, OLD.powertrain, OLD.transmission,
            OLD.power_kw, OLD.colour, OLD.mileage_km, OLD.seller_type, OLD.region_code, OLD.lat, OLD.lon, OLD.title,
@@ -149,11 +149,13 @@ FROM (
     FROM ml.t0_listing_v f
     JOIN marketplace.listings l ON l.listing_id = f.listing_id
     LEFT JOIN (
+        -- the first change recorded after t0 (rows are written in the order the changes happen:
+        -- observations in time order, corrections when they are made)
         SELECT DISTINCT ON (x.listing_id) x.*
         FROM marketplace.listing_attribute_history x
         JOIN ml.t0_listing_v t ON t.listing_id = x.listing_id
         WHERE x.changed_at > t.t0
-        ORDER BY x.listing_id, x.changed_at, x.history_id
+        ORDER BY x.listing_id, x.history_id
     ) h ON h.listing_id = f.listing_id
 ) x;
 COMMENT ON VIEW ml.t0_attributes_v IS 'spine feature stores: each listing''s descriptive attributes as they were at t0 (the values before the first change recorded after t0 in marketplace.listing_attribute_history, else the listing''s current values, which have not changed since t0), and the vehicle''s age at t0.';

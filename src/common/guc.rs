@@ -6,7 +6,45 @@ use std::ffi::CString;
 /// End of the demo generator's horizon (a timestamptz literal); empty = today, 00:00 UTC.
 pub static DEMO_ANCHOR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
+/// How long a cached pass of `audit.require_certified` stands before the full check reruns
+/// (seconds; 0 = every call runs the full check).
+pub static GUARD_RECHECK_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(60);
+
+/// Seconds between writes of the fast guard's pass counts (by the autonomous writer).
+pub static VERDICT_FLUSH_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(10);
+
+/// Superuser-only: lets a restore write the append-only audit tables (pg_dump's data).
+pub static ALLOW_AUDIT_RESTORE: GucSetting<bool> = GucSetting::<bool>::new(false);
+
 pub fn init() {
+    GucRegistry::define_int_guc(
+        c"spine.guard_recheck_interval",
+        c"Seconds a cached pass of audit.require_certified stands before the full check reruns (0 = always).",
+        c"Invalidation messages drop a cached pass at once when the store's definition, a function, type or the registry changes; this bounds how long the freshness watermark is trusted.",
+        &GUARD_RECHECK_INTERVAL,
+        0,
+        86_400,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"spine.verdict_flush_interval",
+        c"Seconds between writes of audit.require_certified's pass counts to audit.guard_verdicts (0 = every pass at once).",
+        c"Passes are counted in backend memory and written by a background worker; a failure writes them at once.",
+        &VERDICT_FLUSH_INTERVAL,
+        0,
+        3600,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_bool_guc(
+        c"spine.allow_audit_restore",
+        c"Lets this session insert into spine's append-only audit tables (for restoring a pg_dump).",
+        c"Only a superuser can set it. Updates and deletes stay refused.",
+        &ALLOW_AUDIT_RESTORE,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     GucRegistry::define_string_guc(
         c"spine.demo_anchor",
         c"End of the synthetic marketplace's horizon (timestamptz); empty means today at 00:00 UTC.",

@@ -3,3 +3,6 @@ pub mod args;
 pub mod error;
 pub mod guc;
 pub mod regclass;
+pub mod fmgr;
+pub mod sqlstate;
+pub mod subxact;

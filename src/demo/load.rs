@@ -206,8 +206,10 @@ pub fn clear() {
          TRUNCATE marketplace.image_labels, marketplace.listing_images, marketplace.listing_attribute_history, marketplace.listing_events,
                   marketplace.landing_quarantine, marketplace.landing_listings, marketplace.landing_batches,
                   marketplace.listings, marketplace.region_socio, marketplace.cities, marketplace.regions,
-                  spine.demo_truth_duplicates, spine.demo_truth_battery, spine.demo_truth_market
-         RESTART IDENTITY;
+                  spine.demo_truth_duplicates, spine.demo_truth_battery, spine.demo_truth_market,
+                  marketplace.dedupe_overrides, marketplace.listing_links, marketplace.healed_values,
+                  marketplace.listing_battery, spine.healing_runs
+         RESTART IDENTITY CASCADE;
          ALTER TABLE marketplace.listing_events ENABLE TRIGGER listing_events_no_truncate;
          ALTER TABLE marketplace.listing_attribute_history ENABLE TRIGGER listing_attribute_history_no_truncate;",
     )

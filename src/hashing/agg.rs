@@ -28,27 +28,13 @@ impl AggState {
     }
 }
 
-/// PG_FUNCTION_INFO_V1 for a hand-written fmgr function.
-macro_rules! finfo_v1 {
-    ($finfo:ident) => {
-        #[unsafe(no_mangle)]
-        #[doc(hidden)]
-        pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
-            const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-            &V1
-        }
-    };
-}
+use crate::common::fmgr::{arg, finfo_v1};
+
 finfo_v1!(pg_finfo_spine_hash_agg_trans);
 finfo_v1!(pg_finfo_spine_hash_agg_combine);
 finfo_v1!(pg_finfo_spine_hash_agg_serial);
 finfo_v1!(pg_finfo_spine_hash_agg_deserial);
 finfo_v1!(pg_finfo_spine_hash_agg_final);
-
-unsafe fn arg(fcinfo: FunctionCallInfo, i: usize) -> Option<Datum> {
-    let a = &*(*fcinfo).args.as_ptr().add(i);
-    (!a.isnull).then_some(a.value)
-}
 
 unsafe fn agg_context(fcinfo: FunctionCallInfo, what: &str) -> pg_sys::MemoryContext {
     let mut ctx: pg_sys::MemoryContext = std::ptr::null_mut();

@@ -196,6 +196,12 @@ fn describe(client: &pgrx::spi::SpiClient<'_>, n: &Node, root: bool) -> (String,
 
 /// The closure of `rel`, sorted by (object type, identity).
 pub fn closure(rel: pg_sys::Oid) -> Vec<ClosureEntry> {
+    closure_with_relations(rel).0
+}
+
+/// The closure of `rel` and the OIDs of the relations in it (`rel` included): what a cached
+/// guard verdict must be invalidated on.
+pub fn closure_with_relations(rel: pg_sys::Oid) -> (Vec<ClosureEntry>, Vec<pg_sys::Oid>) {
     Spi::connect(|client| {
         let root = Node { class: "pg_class".into(), objid: rel.to_u32(), subid: 0 };
         let mut seen: HashSet<Node> = HashSet::new();
@@ -226,7 +232,8 @@ pub fn closure(rel: pg_sys::Oid) -> Vec<ClosureEntry> {
                 }
             }
         }
-        out.into_iter().map(|((object_type, identity), hash)| ClosureEntry { object_type, identity, hash }).collect()
+        let relations = seen.iter().filter(|n| n.class == "pg_class").map(|n| pg_sys::Oid::from(n.objid)).collect();
+        (out.into_iter().map(|((object_type, identity), hash)| ClosureEntry { object_type, identity, hash }).collect(), relations)
     })
 }
 

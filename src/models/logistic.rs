@@ -62,7 +62,24 @@ pub fn fit(x: &[f64], y: &[bool], c: f64, standardize: bool) -> Result<Fit, FitE
 /// As `fit`, calling `tick` regularly (every 65 536 rows of each pass) so the SQL layer can honour
 /// query cancellation and statement_timeout on long fits.
 pub fn fit_with(x: &[f64], y: &[bool], c: f64, standardize: bool, tick: &mut dyn FnMut()) -> Result<Fit, FitError> {
+    fit_weighted(x, y, None, c, standardize, tick)
+}
+
+/// As `fit_with`, each row's loss multiplied by its weight (scikit-learn's `sample_weight`;
+/// `class_weight='balanced'` is n / (2 · n_class)). Weights must be positive and finite.
+pub fn fit_weighted(x: &[f64], y: &[bool], weights: Option<&[f64]>, c: f64, standardize: bool, tick: &mut dyn FnMut()) -> Result<Fit, FitError> {
     let n = y.len();
+    let ones: Vec<f64>;
+    let sw: &[f64] = match weights {
+        Some(w) => w,
+        None => {
+            ones = vec![1.0; n];
+            &ones
+        }
+    };
+    if sw.len() != n || sw.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
+        return Err(FitError::Shape { values: sw.len(), rows: n });
+    }
     if n == 0 {
         return Err(FitError::Empty);
     }
@@ -100,7 +117,7 @@ pub fn fit_with(x: &[f64], y: &[bool], c: f64, standardize: bool, tick: &mut dyn
     let k = p + 1;
     // objective from the linear predictor eta = b + z·w
     let objective = |eta: &[f64], beta: &[f64]| -> f64 {
-        let loss: f64 = eta.iter().zip(y).map(|(&e, &yi)| log1pexp(e) - if yi { e } else { 0.0 }).sum();
+        let loss: f64 = eta.iter().zip(y).zip(sw).map(|((&e, &yi), &s)| s * (log1pexp(e) - if yi { e } else { 0.0 })).sum();
         loss + 0.5 * lambda * beta[1..].iter().map(|b| b * b).sum::<f64>()
     };
     let mut beta = vec![0.0; k];
@@ -116,8 +133,8 @@ pub fn fit_with(x: &[f64], y: &[bool], c: f64, standardize: bool, tick: &mut dyn
                 tick();
             }
             let mu_i = sigmoid(eta[i]);
-            let r = mu_i - if y[i] { 1.0 } else { 0.0 };
-            let w = mu_i * (1.0 - mu_i);
+            let r = sw[i] * (mu_i - if y[i] { 1.0 } else { 0.0 });
+            let w = sw[i] * mu_i * (1.0 - mu_i);
             let zi = &z[i * p..(i + 1) * p];
             g[0] += r;
             h[0] += w;

@@ -1,14 +1,22 @@
 //! In-database models (DESIGN §6). This build has the survival statistics (Kaplan–Meier,
 //! Nelson–Aalen, log-rank, concordance) equal to lifelines and L2 logistic regression equal to
-//! scikit-learn, WOE bins equal to optbinning and Cox PH (Efron) equal to lifelines; the rest of
-//! the models issue (classifiers, registry, training, ONNX) is open.
+//! scikit-learn, WOE bins equal to optbinning and Cox PH (Efron) equal to lifelines; classifiers
+//! (logistic, random forest, WOE scorecard, Cox deployment), the registry, governed training and
+//! scoring with a per-backend cache (registry.rs, train.rs, predict.rs, sql.rs).
 
 pub mod linalg;
 pub mod cox;
+pub mod artifact;
+pub mod forest;
+pub mod metrics;
 pub mod logistic;
 pub mod woe;
 pub mod special;
 pub mod survival;
+pub mod predict;
+pub mod registry;
+mod sql;
+pub mod train;
 
 use crate::common::args::{f64_array, no_nulls};
 use crate::common::error::{OrRaise, SpineError};

@@ -20,7 +20,7 @@ WHERE n.nspname IN ('marketplace', 'ml', 'audit', 'spine')
 ORDER BY p.oid::regprocedure::text;
 
 -- tables whose user rows pg_dump keeps
-SELECT unnest(extconfig)::regclass AS dumped_config FROM pg_extension WHERE extname = 'spine' ORDER BY 1;
+SELECT unnest(extconfig)::regclass::text AS dumped_config FROM pg_extension WHERE extname = 'spine' ORDER BY 1;
 
 -- the destructive demo functions are not for PUBLIC
 CREATE ROLE spine_regress_nobody;

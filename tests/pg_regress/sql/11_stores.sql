@@ -76,14 +76,18 @@ VALUES
 -- current state as ingest leaves it; listing 8 was re-observed on 10-15 with other attributes
 -- (the trigger keeps what was there before, dated 10-15 10:00)
 UPDATE marketplace.listings l SET first_seen_at = e.first, last_seen_at = e.last
-FROM (SELECT listing_id, min(observed_at) AS first, max(observed_at) AS last FROM marketplace.listing_events GROUP BY 1) e
+FROM (SELECT listing_id, min(observed_at) AS first, max(observed_at) AS last FROM marketplace.listing_events
+      WHERE observed_at < '2026-10-15 10:00+00' OR listing_id <> 8 GROUP BY 1) e
 WHERE e.listing_id = l.listing_id;
 UPDATE marketplace.listings SET mileage_km = 52000, description = 'Akku 50 kWh, SoH 90 %', segment = 'compact', region_code = 'AT-9',
     title = 'VW Polo', last_seen_at = '2026-10-15 10:00+00' WHERE listing_id = 8;
 SELECT listing_id, changed_at, mileage_km, description, segment, region_code FROM marketplace.listing_attribute_history;
--- an UPDATE that changes no descriptive attribute records nothing
+-- an UPDATE that changes no descriptive attribute records nothing; a correction that brings no
+-- newer observation (healing rewriting a value in place) is recorded as never known at t0:
+-- listing 9's title at t0 stays '500' (3 characters)
 UPDATE marketplace.listings SET status = 'sold', canonical_listing_id = 1 WHERE listing_id = 7;
-SELECT count(*) AS history_rows FROM marketplace.listing_attribute_history;
+UPDATE marketplace.listings SET title = 'Fiat 500' WHERE listing_id = 9;
+SELECT listing_id, changed_at, title FROM marketplace.listing_attribute_history ORDER BY history_id;
 
 -- Survival. Labels: 0 removed after 4 d; 1 sold after 4 d; 2 removed after 18 d; 3 censored at
 -- the horizon after 26 d 14 h; 4 sold after 24 d; 5 sold after exactly 24 h; 6, 8, 10, 11
