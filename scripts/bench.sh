@@ -3,7 +3,8 @@
 # pg_cron and spine preloaded, shared_buffers 512MB, fsync on, wal_level replica). Each result
 # is printed as a ratio against a named baseline measured in the same run, and appended to
 # target/bench/results.tsv. BENCH_LISTINGS (default 1000000) sets the generator's size;
-# BENCH=generator|hashing|governance|models|healing|pipelines runs one group (default: all).
+# BENCH=generator|hashing|governance|models|healing|pipelines|stores runs one group (default: all);
+# STORES_SIZES (default "100000 1000000") the marketplace sizes the feature stores are read at.
 # SPINE_PGBIN / SPINE_RUN_DIR run it against another PostgreSQL 15 installation / cluster directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -333,15 +334,43 @@ bench_predict() {
   q -c "DROP TABLE IF EXISTS bench_p" >/dev/null
 }
 
+# read_store STORE: wall seconds of reading every row and column of the store once
+read_store() {
+  time_sql read -c "SET jit = ${STORES_JIT:-on}" -c "COPY (SELECT * FROM ml.$1) TO '/dev/null'"
+}
+
+bench_stores() {
+  local n stores s t base fit goal verdict
+  stores="survival_feature_store_t0_v1_v geo_feature_store_t0_v1_v socio_market_feature_store_t0_v1_v trainer_derived_feature_store_t0_v1_v woe_anchor_feature_store_t0_v1_v fusion_feature_store_t0_v1_v"
+  for n in ${STORES_SIZES:-100000 1000000}; do
+    say "stores: reading each feature store over $n generated listings (goal at 100k: seconds, <= 10 s each)"
+    q -c "SELECT spine.clear_demo_data()" -c "SET spine.demo_anchor = '2026-11-01 00:00+00'" -c "SELECT spine.generate_demo_data($n)" >/dev/null
+    fit=$(time_sql fit -c "SELECT ml.pin_woe_anchor_bins(ml.fit_woe_anchor_bins('2026-10-15 00:00+00'))")
+    printf '%-34s %8.2f s\n' "fit_woe_anchor_bins $n" "$fit"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "fit_woe_anchor_bins $n" "$fit" "" "" "" "(info)" "" >> "$RESULTS"
+    # baseline: reading the raw listings table, the store's row source
+    q -c "COPY (SELECT * FROM marketplace.listings) TO '/dev/null'" >/dev/null
+    base=$(best_of 3 base -c "COPY (SELECT * FROM marketplace.listings) TO '/dev/null'")
+    for s in $stores; do
+      if [ "$n" -le 100000 ]; then t=$(best_of 3 "$s" -c "SET jit = ${STORES_JIT:-on}" -c "COPY (SELECT * FROM ml.$s) TO '/dev/null'"); else t=$(read_store "$s"); fi
+      goal="(info)"; verdict=""
+      if [ "$n" = 100000 ]; then goal="goal<=10s"; verdict=$(awk -v t="$t" 'BEGIN {print (t <= 10) ? "PASS" : "MISS"}'); fi
+      report "read ml.$s $n" "$t" "COPY_marketplace.listings" "$base" "$goal" "$verdict"
+    done
+  done
+  q -c "SELECT spine.clear_demo_data()" >/dev/null
+}
+
 case "${BENCH:-all}" in
-  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_healing; bench_pipelines ;;
+  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_healing; bench_pipelines; bench_stores ;;
   healing) bench_healing ;;
   governance) bench_governance ;;
   generator) bench_generator ;;
   hashing) bench_hashing ;;
   models) bench_models ;;
   pipelines) bench_pipelines ;;
-  *) echo "BENCH must be all, generator, hashing, governance, models, healing or pipelines" >&2; exit 2 ;;
+  stores) bench_stores ;;
+  *) echo "BENCH must be all, generator, hashing, governance, models, healing, pipelines or stores" >&2; exit 2 ;;
 esac
 
 echo

@@ -13,6 +13,7 @@ pub mod healing;
 pub mod ingest;
 pub mod models;
 pub mod pipelines;
+pub mod stores;
 
 // Tables, indexes and comments of the data model (DESIGN §2), before any function.
 pgrx::extension_sql_file!("../sql/001_schema.sql", name = "schema", bootstrap);
