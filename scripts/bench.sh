@@ -3,7 +3,8 @@
 # pg_cron and spine preloaded, shared_buffers 512MB, fsync on, wal_level replica). Each result
 # is printed as a ratio against a named baseline measured in the same run, and appended to
 # target/bench/results.tsv. BENCH_LISTINGS (default 1000000) sets the generator's size;
-# BENCH=generator|hashing|governance|models|healing|onnx runs one group (default: all).
+# BENCH=generator|hashing|governance|models|healing|pipelines|stores|onnx runs one group (default: all);
+# STORES_SIZES (default "100000 1000000") the marketplace sizes the feature stores are read at.
 # SPINE_PGBIN / SPINE_RUN_DIR run it against another PostgreSQL 15 installation / cluster directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -186,6 +187,53 @@ bench_governance() {
   q -c "DROP TABLE IF EXISTS bench_g1m" -c "DROP FUNCTION IF EXISTS bench_trivial(regclass)" >/dev/null
 }
 
+# landing batch of $1 observations at $2 (timestamptz literal): the first active listings seen
+# again (every 20th 3 % cheaper), topped up with new listings of source 'bench-new' (prefix $3)
+land_bench_batch() {
+  local rows=$1 at=$2 prefix=$3
+  q -c "SELECT spine.land_batch('bench', (
+    SELECT jsonb_agg(o) FROM (
+      SELECT jsonb_build_object('source', source, 'source_listing_id', source_listing_id, 'observed_at', '$at',
+               'make', make, 'model', model, 'year', year, 'mileage_km', mileage_km, 'vin', vin, 'powertrain', powertrain,
+               'price_eur', CASE WHEN listing_id % 20 = 0 THEN round(price_eur * 0.97) ELSE price_eur END) AS o
+      FROM (SELECT * FROM marketplace.listings WHERE status = 'active' ORDER BY listing_id LIMIT $rows) l
+      UNION ALL
+      SELECT jsonb_build_object('source', 'bench-new', 'source_listing_id', '$prefix' || g, 'observed_at', '$at',
+               'make', 'Skoda', 'model', 'Octavia', 'year', 2015 + g % 10, 'mileage_km', 10000 + g % 150000, 'price_eur', 8000 + g % 20000)
+      FROM generate_series(1, greatest($rows - (SELECT count(*) FROM marketplace.listings WHERE status = 'active'), 0)) g) s))"
+}
+
+bench_pipelines() {
+  local batch=100000
+  say "pipelines: ingest of a $batch-row landing batch and marketplace_ingest_and_audit over $N listings"
+  if [ "$(q -c "SELECT count(*) FROM marketplace.listings")" != "$N" ]; then
+    q -c "SELECT spine.clear_demo_data()" -c "SET spine.demo_anchor = '2026-11-01 00:00+00'" -c "SELECT spine.generate_demo_data($N)" >/dev/null
+  fi
+  q -c "VACUUM ANALYZE" >/dev/null
+  local a b ingest copy run
+  a=$(land_bench_batch $batch "2026-11-01T06:00:00Z" a)
+  # baseline: the same rows typed out of their JSON into a table shaped and indexed like listings
+  copy=$(time_sql copy -c "CREATE SCHEMA IF NOT EXISTS bench" -c "CREATE TABLE bench.listings (LIKE marketplace.listings INCLUDING ALL)" \
+    -c "INSERT INTO bench.listings (source, source_listing_id, make, model, year, price_eur, mileage_km, first_seen_at, last_seen_at)
+        SELECT 'copy', payload->>'source_listing_id', payload->>'make', payload->>'model', (payload->>'year')::int,
+               (payload->>'price_eur')::numeric(12,2), (payload->>'mileage_km')::int, (payload->>'observed_at')::timestamptz, (payload->>'observed_at')::timestamptz
+        FROM marketplace.landing_listings WHERE batch_id = $a")
+  ingest=$(time_sql ingest -c "SELECT * FROM spine.ingest_landing($a)")
+  report "ingest_landing ${batch} rows" "$ingest" "typed_copy_of_the_rows_into_like_listings" "$copy" "(info: $(awk -v n=$batch -v t="$ingest" 'BEGIN {printf "%.0f", n / t}') rows/s)" ""
+  # the audit of batch a (a profile for the baseline), untimed; then a full run on a new batch
+  q -c "SELECT status FROM spine.run_pipeline('marketplace_ingest_and_audit')" >/dev/null
+  b=$(land_bench_batch $batch "2026-11-01T06:30:00Z" b)
+  run=$(time_sql run -c "SELECT status, message FROM spine.run_pipeline('marketplace_ingest_and_audit')")
+  q -c "SELECT step || ': ' || status || ', ' || rows_affected || ' rows, ' || round(duration_ms) || ' ms' FROM spine.pipeline_steps
+        WHERE run_id = (SELECT max(run_id) FROM spine.pipeline_runs) ORDER BY step_no" | sed 's/^/    /'
+  report "marketplace_ingest_and_audit ${batch}/${N}" "$run" "ingest_landing_alone_same_batch_size" "$ingest" "(info: $(awk -v n=$batch -v t="$run" 'BEGIN {printf "%.0f", n / t}') rows/s)" ""
+  local sanity survival
+  sanity=$(time_sql sanity -c "SELECT status FROM spine.run_pipeline('status_sanity_audit_midnight')")
+  survival=$(time_sql survival -c "SELECT status FROM spine.run_pipeline('survival_marketplace_daily')")
+  echo "    status_sanity_audit_midnight over $N listings: ${sanity} s; survival_marketplace_daily: ${survival} s"
+  q -c "DROP SCHEMA IF EXISTS bench CASCADE" >/dev/null
+}
+
 bench_healing() {
   say "healing: spine.dedupe over generated marketplaces (goal: 1M listings in <= 10 min on 2 cores, close to linear)"
   local n t rows first=""
@@ -214,7 +262,7 @@ bench_python() {
   local venv=target/bench/venv
   if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q numpy==2.4.6 pandas lifelines==0.30.3 scikit-learn==1.9.1 >/dev/null
+    "$venv/bin/pip" install -q numpy==2.4.6 pandas lifelines==0.30.3 scikit-learn==1.9.1 "psycopg[binary]==3.2.13" >/dev/null
   fi
   echo "$venv/bin/python"
 }
@@ -254,6 +302,63 @@ print('    max |coef difference| cox vs lifelines: %.2e; logistic vs lbfgs defau
   report "ml.logistic_fit 100k x 10" "$lr" "sklearn_lbfgs_tol1e-12_equal_numbers" "$llrt" "goal<1x" "$(awk -v a="$lr" -v b="$llrt" 'BEGIN {print (a < b) ? "PASS" : "MISS"}')"
   report "ml.logistic_fit 100k x 10" "$lr" "sklearn_lbfgs_default_tol" "$llr" "(info: stops early)" ""
   q -c "DROP TABLE IF EXISTS bench_m, bench_arrays" >/dev/null
+  bench_predict "$py"
+}
+
+# ml.predict of a logistic model over 1M rows: against the same model as an inline SQL
+# expression and against fetching the rows into Python (psycopg) and scoring with scikit-learn
+bench_predict() {
+  local py=$1 n=1000000
+  "$py" -c "import psycopg" 2>/dev/null || "$(dirname "$py")/pip" install -q "psycopg[binary]==3.2.13" >/dev/null
+  say "models: ml.predict of a logistic model over $n rows (goal: <= 2x inline SQL, >= 10x faster than psycopg + scikit-learn)"
+  q -c "DROP TABLE IF EXISTS bench_p" -c "CREATE TABLE bench_p AS
+          SELECT g AS id, now() - (g % 1000) * interval '1 minute' AS t0,
+                 sin(g) x0, cos(g) x1, sin(g * 0.5) x2, cos(g * 0.3) x3, (g % 7) / 7.0 x4, (g % 11) / 11.0 x5,
+                 (g % 13) / 13.0 x6, sin(g * 0.7) x7, cos(g * 0.9) x8, (g % 17) / 17.0 x9,
+                 (sin(g) + cos(g * 0.3) + (g % 7) / 7.0 + 0.3 * sin(g * 1.7)) > 0.5 AS y
+          FROM generate_series(1, $n) g" -c "VACUUM ANALYZE bench_p" \
+    -c "SELECT audit.register_store('bench_p', 'id', 't0', '{y}', '{\"leakage_probe\": false}')" -c "SELECT audit.certify('bench_p')" \
+    -c "SELECT ml.train('bench_lr', 'bench_p', 'y', 'logistic_regression', ARRAY['x0','x1','x2','x3','x4','x5','x6','x7','x8','x9'])" >/dev/null
+  local b0 coef inline expr ours pyres pysec
+  b0=$(q -c "SELECT convert_from(artifact, 'UTF8')::jsonb->>'intercept' FROM ml.models WHERE name = 'bench_lr' ORDER BY version DESC LIMIT 1")
+  coef=$(q -c "SELECT convert_from(artifact, 'UTF8')::jsonb->>'coef' FROM ml.models WHERE name = 'bench_lr' ORDER BY version DESC LIMIT 1")
+  expr=$(echo "$coef" | python3 -c "import json,sys; c=json.load(sys.stdin); print(' + '.join('(%r)*x%d' % (v, i) for i, v in enumerate(c)))")
+  q -c "SELECT count(*) FROM bench_p" >/dev/null
+  ours=$(best_of 3 ours -c "SET max_parallel_workers_per_gather = 0" -c "SELECT sum(ml.predict('bench_lr', ARRAY[x0, x1, x2, x3, x4, x5, x6, x7, x8, x9])) FROM bench_p")
+  inline=$(best_of 3 inline -c "SET max_parallel_workers_per_gather = 0" -c "SELECT sum(1 / (1 + exp(-(($b0) + $expr)))) FROM bench_p")
+  pyres=$("$py" bench/predict_reference.py "host=$DIR port=$PORT user=postgres dbname=$DB" "$b0" "$coef")
+  pysec=$(echo "$pyres" | python3 -c "import json,sys; print('%.2f' % json.load(sys.stdin)['seconds'])")
+  echo "    sums: ml.predict $(q -c "SELECT round(sum(ml.predict('bench_lr', ARRAY[x0, x1, x2, x3, x4, x5, x6, x7, x8, x9]))::numeric, 6) FROM bench_p"), python $(echo "$pyres" | python3 -c "import json,sys; print('%.6f' % json.load(sys.stdin)['sum'])")"
+  report "ml.predict logistic 1M rows" "$ours" "inline_SQL_expression_same_model" "$inline" "goal<=2x" "$(awk -v a="$ours" -v b="$inline" 'BEGIN {print (a / b <= 2) ? "PASS" : "MISS"}')"
+  report "psycopg_fetch+sklearn 1M rows" "$pysec" "ml.predict_same_rows" "$ours" "goal>=10x" "$(awk -v a="$pysec" -v b="$ours" 'BEGIN {print (a / b >= 10) ? "PASS" : "MISS"}')"
+  q -c "DROP TABLE IF EXISTS bench_p" >/dev/null
+}
+
+# read_store STORE: wall seconds of reading every row and column of the store once
+read_store() {
+  time_sql read -c "SET jit = ${STORES_JIT:-on}" -c "COPY (SELECT * FROM ml.$1) TO '/dev/null'"
+}
+
+bench_stores() {
+  local n stores s t base fit goal verdict
+  stores="survival_feature_store_t0_v1_v geo_feature_store_t0_v1_v socio_market_feature_store_t0_v1_v trainer_derived_feature_store_t0_v1_v woe_anchor_feature_store_t0_v1_v fusion_feature_store_t0_v1_v"
+  for n in ${STORES_SIZES:-100000 1000000}; do
+    say "stores: reading each feature store over $n generated listings (goal at 100k: seconds, <= 10 s each)"
+    q -c "SELECT spine.clear_demo_data()" -c "SET spine.demo_anchor = '2026-11-01 00:00+00'" -c "SELECT spine.generate_demo_data($n)" >/dev/null
+    fit=$(time_sql fit -c "SELECT ml.pin_woe_anchor_bins(ml.fit_woe_anchor_bins('2026-10-15 00:00+00'))")
+    printf '%-34s %8.2f s\n' "fit_woe_anchor_bins $n" "$fit"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "fit_woe_anchor_bins $n" "$fit" "" "" "" "(info)" "" >> "$RESULTS"
+    # baseline: reading the raw listings table, the store's row source
+    q -c "COPY (SELECT * FROM marketplace.listings) TO '/dev/null'" >/dev/null
+    base=$(best_of 3 base -c "COPY (SELECT * FROM marketplace.listings) TO '/dev/null'")
+    for s in $stores; do
+      if [ "$n" -le 100000 ]; then t=$(best_of 3 "$s" -c "SET jit = ${STORES_JIT:-on}" -c "COPY (SELECT * FROM ml.$s) TO '/dev/null'"); else t=$(read_store "$s"); fi
+      goal="(info)"; verdict=""
+      if [ "$n" = 100000 ]; then goal="goal<=10s"; verdict=$(awk -v t="$t" 'BEGIN {print (t <= 10) ? "PASS" : "MISS"}'); fi
+      report "read ml.$s $n" "$t" "COPY_marketplace.listings" "$base" "$goal" "$verdict"
+    done
+  done
+  q -c "SELECT spine.clear_demo_data()" >/dev/null
 }
 
 bench_onnx() {
@@ -319,14 +424,16 @@ bench_onnx() {
 }
 
 case "${BENCH:-all}" in
-  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_healing; bench_onnx ;;
+  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_healing; bench_pipelines; bench_stores; bench_onnx ;;
   healing) bench_healing ;;
   onnx) bench_onnx ;;
   governance) bench_governance ;;
   generator) bench_generator ;;
   hashing) bench_hashing ;;
   models) bench_models ;;
-  *) echo "BENCH must be all, generator, hashing, governance, models, healing or onnx" >&2; exit 2 ;;
+  pipelines) bench_pipelines ;;
+  stores) bench_stores ;;
+  *) echo "BENCH must be all, generator, hashing, governance, models, healing, pipelines, stores or onnx" >&2; exit 2 ;;
 esac
 
 echo

@@ -124,15 +124,33 @@ FROM (SELECT ml.coxph(array_agg(days), array_agg(sold), array_agg(ARRAY[price_ra
 \echo 'A hazard ratio below 1 for price_ratio: listings priced above the market sell more slowly.'
 
 \echo
+\echo '── 5. DB healing (spine.dedupe, spine.refit_battery) ──'
+\echo 'Dedupe of reposted listings: blocking, scored links with reasons, union-find; quality against the planted reposts:'
+SELECT listings, candidate_pairs, links, groups, changed FROM spine.dedupe(full => true);
+SELECT round(precision::numeric, 4) AS precision, round(recall::numeric, 4) AS recall, round(f1::numeric, 4) AS f1,
+       linked_listings, true_reposts FROM spine.dedupe_quality();
+\echo 'One link and why:'
+SELECT listing_id, canonical_listing_id, round(score::numeric, 3) AS score, array_to_string(reasons[1:5], '; ') AS reasons
+FROM marketplace.listing_links WHERE superseded_at IS NULL ORDER BY listing_id LIMIT 3;
+\echo 'Battery refit of electrified listings: stated values kept beside refitted ones, with source and confidence:'
+SELECT listings, capacity_stated, capacity_healed, soh_stated, soh_healed FROM spine.refit_battery();
+SELECT b.capacity_source, b.soh_source, count(*) AS listings,
+       round(avg(abs(b.soh_pct - t.soh_pct))::numeric, 2) AS soh_mean_abs_error_vs_truth
+FROM marketplace.listing_battery b JOIN spine.demo_truth_battery t USING (listing_id)
+GROUP BY 1, 2 ORDER BY 1, 2;
+
+\echo
 \echo '── What is in this build ──'
 SELECT capability, status FROM (VALUES
   (1, 'data model, generator, ingest with quarantine', 'ready'),
   (2, 'dataset and view-definition hashing (audit.hash_agg, audit.dataset_hash, audit.viewdef_hash)', 'ready'),
   (3, 'drift statistic audit.psi', 'ready'),
-  (3, 'fail-closed certification and guards (audit.certify, audit.require_certified…), audit.ks_2samp', 'not yet in this build'),
+  (3, 'fail-closed certification and guards (audit.certify, audit.require_certified…), audit.ks_2samp', 'ready'),
   (4, 'the six certified T0 feature stores (ml.*_feature_store_t0_v1_v)', 'not yet in this build'),
   (5, 'the six pipelines on pg_cron (spine.install_schedules, spine.run_pipeline)', 'not yet in this build'),
   (6, 'survival statistics, Cox PH, WOE bins, logistic regression (ml.*)', 'ready'),
   (7, 'battery extraction from descriptions (spine.extract_battery)', 'ready'),
-  (8, 'model registry, training, classifiers, ONNX, workers, dedupe and refit', 'not yet in this build')
+  (8, 'dedupe of reposts, battery refit, make/model normalisation (spine.dedupe, spine.refit_battery)', 'ready'),
+  (9, 'model registry, training, classifiers (ml.train, ml.predict)', 'ready'),
+  (10, 'ONNX, workers', 'not yet in this build')
 ) AS c(n, capability, status) ORDER BY n;

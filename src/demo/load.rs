@@ -107,6 +107,13 @@ pub fn load(p: &super::gen::Params, anchor: TimestampWithTimeZone) -> i64 {
         "SELECT setval(pg_get_serial_sequence('marketplace.listings', 'listing_id'), greatest(1, (SELECT max(listing_id) FROM marketplace.listings)))",
     )
     .or_raise("advancing the listing id sequence");
+    // Statistics for what was just bulk-loaded: until autovacuum gets to it, a planner without
+    // them takes every filter for rare and the feature stores' joins for tiny (nested loops).
+    Spi::run(
+        "ANALYZE marketplace.regions, marketplace.cities, marketplace.region_socio, marketplace.listings,
+                 marketplace.listing_events, marketplace.listing_images",
+    )
+    .or_raise("analyzing the generated tables");
     p.listings as i64
 }
 
@@ -195,14 +202,17 @@ fn insert_generated(p: &super::gen::Params, anchor: TimestampWithTimeZone) {
 pub fn clear() {
     Spi::run(
         "ALTER TABLE marketplace.listing_events DISABLE TRIGGER listing_events_no_truncate;
-         TRUNCATE marketplace.image_labels, marketplace.listing_images, marketplace.listing_events,
+         ALTER TABLE marketplace.listing_attribute_history DISABLE TRIGGER listing_attribute_history_no_truncate;
+         TRUNCATE marketplace.image_labels, marketplace.listing_images, marketplace.listing_attribute_history, marketplace.listing_events,
                   marketplace.landing_quarantine, marketplace.landing_listings, marketplace.landing_batches,
                   marketplace.listings, marketplace.region_socio, marketplace.cities, marketplace.regions,
                   spine.demo_truth_duplicates, spine.demo_truth_battery, spine.demo_truth_market,
+                  ml.survival_labels, spine.recheck_requests, spine.ingest_cycles, spine.batch_profiles, audit.findings,
                   marketplace.dedupe_overrides, marketplace.listing_links, marketplace.healed_values,
-                  marketplace.listing_battery, spine.healing_runs
+                  marketplace.listing_battery, spine.healing_runs, ml.listing_scores
          RESTART IDENTITY CASCADE;
-         ALTER TABLE marketplace.listing_events ENABLE TRIGGER listing_events_no_truncate;",
+         ALTER TABLE marketplace.listing_events ENABLE TRIGGER listing_events_no_truncate;
+         ALTER TABLE marketplace.listing_attribute_history ENABLE TRIGGER listing_attribute_history_no_truncate;",
     )
     .or_raise("clearing demo data");
 }

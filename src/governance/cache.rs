@@ -28,8 +28,6 @@ pub struct Entry {
     pub valid_until: i64,
     /// Transaction timestamp of the full check that filled the entry.
     pub checked_at: i64,
-    /// The local transaction id in which a pass was last recorded.
-    pub recorded_lxid: u32,
 }
 
 thread_local! {
@@ -95,14 +93,6 @@ pub fn put(store: pg_sys::Oid, e: Entry) {
     });
 }
 
-pub fn set_recorded(store: pg_sys::Oid, lxid: u32) {
-    CACHE.with(|c| {
-        if let Some(e) = c.borrow_mut().get_mut(&store) {
-            e.recorded_lxid = lxid;
-        }
-    });
-}
-
 pub fn forget(store: pg_sys::Oid) {
     CACHE.with(|c| {
         c.borrow_mut().remove(&store);
@@ -117,7 +107,7 @@ pub fn clear() {
     });
 }
 
-/// The current local transaction id (to record a pass once per transaction).
+/// The current local transaction id (ties a strict pass to its transaction).
 pub fn local_xid() -> u32 {
     // SAFETY: MyProc is set for every backend that can run SQL
     unsafe { if pg_sys::MyProc.is_null() { 0 } else { (*pg_sys::MyProc).lxid } }

@@ -126,26 +126,21 @@ unsafe extern "C-unwind" fn require_certified_guarded(fcinfo: FunctionCallInfo, 
     let oid = pg_sys::Oid::from(d.value() as u32);
     cache::ensure_callbacks();
     let now = guard::now();
-    let lxid = cache::local_xid();
     if let Some(e) = cache::get(oid) {
         if now < e.valid_until && now - e.checked_at < recheck_us() {
-            if e.recorded_lxid != lxid {
-                let pass = Ok(Pass { cert_id: Some(e.cert_id), ..Default::default() });
-                conclude(oid, &e.store_name, "require_certified", pass);
-                cache::set_recorded(oid, lxid);
-            }
+            verdict::count_pass(oid, &e.store_name, "require_certified", Some(e.cert_id), now);
             return;
         }
     }
     let outcome = subxact::run(false, || Spi::connect(|c| guard::fast(&c, oid, 0)));
     let name = store_name(oid);
     let outcome = outcome.unwrap_or_else(|c| Err(internal(&name, "audit.require_certified", &c)));
-    let passed = outcome.is_ok();
-    *out = conclude(oid, &name, "require_certified", outcome);
-    if passed {
-        cache::set_recorded(oid, lxid);
-    } else {
-        cache::forget(oid);
+    match outcome {
+        Ok(p) => verdict::count_pass(oid, &name, "require_certified", p.cert_id, now),
+        Err(f) => {
+            cache::forget(oid);
+            *out = conclude(oid, &name, "require_certified", Err(f));
+        }
     }
 }
 

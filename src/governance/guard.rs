@@ -184,8 +184,7 @@ pub fn fast(client: &SpiClient<'_>, oid: pg_sys::Oid, depth: usize) -> Check<Pas
     let stale_at = fresh(client, &s, now).map_err(|f| f.cert(Some(cert.cert_id)))?;
     components(client, &s, depth)?;
     let valid_until = [cert.expires_at, stale_at].into_iter().flatten().min().unwrap_or(i64::MAX);
-    let prior = cache::get(oid).map(|e| e.recorded_lxid).unwrap_or(0);
-    cache::put(oid, Entry { cert_id: cert.cert_id, store_name: s.name.clone(), relids, valid_until, checked_at: now, recorded_lxid: prior });
+    cache::put(oid, Entry { cert_id: cert.cert_id, store_name: s.name.clone(), relids, valid_until, checked_at: now });
     Ok(Pass { cert_id: Some(cert.cert_id), warnings: Vec::new(), evidence: None })
 }
 

@@ -1,7 +1,13 @@
 //! Recording verdicts in `audit.guard_verdicts`.
 //!
-//! - A pass is written in the caller's transaction (once per store, guard and transaction for
-//!   the fast guard). In a read-only transaction or on a standby it goes to the server log.
+//! - A pass of the fast guard is counted in backend memory (per store, certification and role)
+//!   and the counts are written by the autonomous writer below at most every
+//!   `spine.verdict_flush_interval` seconds (and before a failure is written): a guard called
+//!   before every scoring query costs no write of its own. One row then stands for `calls`
+//!   passes between `first_at` and `at`. A backend that exits loses at most the counts of its
+//!   last interval.
+//! - A pass of the strict guard or of a certification is written in the caller's transaction.
+//!   In a read-only transaction or on a standby it goes to the server log.
 //! - A failure must survive the caller's rollback (the guard raises, so the caller's transaction
 //!   is going to abort): it is handed to a dynamic background worker through a dynamic shared
 //!   memory segment; the worker writes it in its own transaction and the guard waits for it
@@ -83,15 +89,97 @@ fn payload(v: &Verdict) -> Value {
     })
 }
 
-const INSERT: &str = "INSERT INTO audit.guard_verdicts (store, store_name, guard, outcome, sqlstate, message, detail, warnings,
-                          evidence, cert_id, session_role, current_role_name, pid, recorded_by)
-     SELECT nullif((p->>'store')::oid, 0)::regclass, p->>'store_name', p->>'guard', p->>'outcome', p->>'sqlstate', p->>'message',
+/// Inserts the verdicts of a JSON array.
+const INSERT: &str = "INSERT INTO audit.guard_verdicts (at, first_at, calls, store, store_name, guard, outcome, sqlstate, message, detail,
+                          warnings, evidence, cert_id, session_role, current_role_name, pid, recorded_by)
+     SELECT coalesce((p->>'at')::timestamptz, clock_timestamp()), (p->>'first_at')::timestamptz, coalesce((p->>'calls')::bigint, 1),
+            nullif((p->>'store')::oid, 0)::regclass, p->>'store_name', p->>'guard', p->>'outcome', p->>'sqlstate', p->>'message',
             p->>'detail', coalesce(ARRAY(SELECT jsonb_array_elements_text(p->'warnings')), '{}'), p->'evidence',
             (p->>'cert_id')::bigint, p->>'session_role', p->>'current_role_name', (p->>'pid')::int, $2
-     FROM (SELECT $1::jsonb AS p) x";
+     FROM jsonb_array_elements($1::jsonb) AS x(p)";
 
-fn insert(p: &Value, recorded_by: &str) {
-    writing(|| Spi::run_with_args(INSERT, &[pgrx::JsonB(p.clone()).into(), recorded_by.into()]).or_raise("recording a guard verdict"));
+fn insert(rows: &Value, recorded_by: &str) {
+    writing(|| Spi::run_with_args(INSERT, &[pgrx::JsonB(rows.clone()).into(), recorded_by.into()]).or_raise("recording guard verdicts"));
+}
+
+/// Fast-guard passes counted since the last flush.
+struct Pending {
+    store: pg_sys::Oid,
+    store_name: String,
+    guard: String,
+    cert_id: Option<i64>,
+    session: pg_sys::Oid,
+    outer: pg_sys::Oid,
+    calls: i64,
+    first_at: i64,
+    last_at: i64,
+}
+
+thread_local! {
+    static PENDING: std::cell::RefCell<Vec<Pending>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Kinds of pending entries before a flush is forced.
+const MAX_PENDING: usize = 256;
+
+fn ts_json(us: i64) -> Value {
+    pgrx::datum::TimestampWithTimeZone::try_from(us).map(|t| json!(t.to_iso_string())).unwrap_or(Value::Null)
+}
+
+fn pending_rows() -> Vec<Value> {
+    // SAFETY: plain reads of backend globals
+    let (pid, db) = unsafe { (pg_sys::MyProcPid, pg_sys::MyDatabaseId.to_u32()) };
+    PENDING.with(|p| {
+        p.borrow_mut()
+            .drain(..)
+            .map(|e| {
+                json!({"store": e.store.to_u32(), "store_name": e.store_name, "guard": e.guard, "outcome": "pass",
+                       "cert_id": e.cert_id, "session_role": role_name(e.session), "current_role_name": role_name(e.outer),
+                       "pid": pid, "database": db, "calls": e.calls, "first_at": ts_json(e.first_at), "at": ts_json(e.last_at)})
+            })
+            .collect()
+    })
+}
+
+/// Counts a pass of the fast guard; writes the counts when the oldest is older than the flush
+/// interval (or too many kinds are pending).
+pub fn count_pass(store: pg_sys::Oid, store_name: &str, guard: &str, cert_id: Option<i64>, now: i64) {
+    // SAFETY: plain reads of backend globals
+    let (session, outer) = unsafe { (pg_sys::GetSessionUserId(), pg_sys::GetOuterUserId()) };
+    let (due, oldest) = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        match p.iter_mut().find(|e| e.store == store && e.cert_id == cert_id && e.outer == outer && e.session == session && e.guard == guard) {
+            Some(e) => {
+                e.calls += 1;
+                e.last_at = now;
+            }
+            None => p.push(Pending { store, store_name: store_name.to_string(), guard: guard.to_string(), cert_id, session, outer, calls: 1, first_at: now, last_at: now }),
+        }
+        (p.len() >= MAX_PENDING, p.iter().map(|e| e.first_at).min().unwrap_or(now))
+    });
+    let interval = crate::common::guc::VERDICT_FLUSH_INTERVAL.get() as i64 * 1_000_000;
+    if due || now - oldest >= interval {
+        flush_pending();
+    }
+}
+
+/// Writes the pending pass counts through the autonomous writer (the server log on a standby).
+pub fn flush_pending() {
+    let rows = pending_rows();
+    if rows.is_empty() {
+        return;
+    }
+    let rows = Value::Array(rows);
+    if unsafe { pg_sys::RecoveryInProgress() } {
+        pgrx::log!("spine verdicts (standby, not stored): {rows}");
+        return;
+    }
+    if let Err(why) = autonomous(&rows) {
+        pgrx::warning!("spine: guard pass counts are recorded in this transaction only ({why})");
+        if !read_only() {
+            insert(&rows, "transaction");
+        }
+    }
 }
 
 fn read_only() -> bool {
@@ -101,7 +189,7 @@ fn read_only() -> bool {
 
 /// Records a pass in the caller's transaction (or the server log when it cannot write).
 pub fn record_pass(v: &Verdict) {
-    let p = payload(v);
+    let p = Value::Array(vec![payload(v)]);
     if read_only() {
         pgrx::log!("spine verdict (read-only transaction, not stored): {p}");
     } else {
@@ -109,9 +197,11 @@ pub fn record_pass(v: &Verdict) {
     }
 }
 
-/// Records a failure so that it survives the caller's rollback.
+/// Records a failure so that it survives the caller's rollback (pending pass counts with it).
 pub fn record_failure(v: &Verdict) {
-    let p = payload(v);
+    let mut rows = pending_rows();
+    rows.push(payload(v));
+    let p = Value::Array(rows);
     if unsafe { pg_sys::RecoveryInProgress() } {
         pgrx::log!("spine verdict (standby, not stored): {p}");
         return;
@@ -190,7 +280,7 @@ pub extern "C-unwind" fn spine_verdict_writer(arg: pg_sys::Datum) {
             return;
         }
     };
-    let db = p.get("database").and_then(Value::as_u64).unwrap_or(0) as u32;
+    let db = p.get(0).and_then(|r| r.get("database")).and_then(Value::as_u64).unwrap_or(0) as u32;
     BackgroundWorker::connect_worker_to_spi_by_oid(Some(pg_sys::Oid::from(db)), None);
     BackgroundWorker::transaction(|| insert(&p, "autonomous"));
     // SAFETY: still attached; zero length = written

@@ -20,6 +20,25 @@ pub enum Model {
     Cox { coef: Vec<f64>, means: Vec<f64>, times: Vec<f64>, cumulative_hazard: Vec<f64>, impute: Impute },
     /// WOE scorecard: each feature mapped to its bin's WOE, then a logistic model on the WOEs
     WoeScorecard { edges: Vec<Vec<f64>>, woe: Vec<Vec<f64>>, intercept: f64, coef: Vec<f64>, impute: Impute },
+    /// Stacked classifier: a logistic model on other models' outputs (classifiers as logits,
+    /// Cox models as log relative hazards, pinned by model_id) and raw features.
+    Stack { inputs: Vec<StackInput>, raw: Vec<usize>, intercept: f64, coef: Vec<f64>, impute: Impute, n_features: usize },
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct StackInput {
+    pub name: String,
+    pub model_id: i64,
+    /// positions of the input model's features in the stack's feature vector
+    pub index: Vec<usize>,
+}
+
+/// Finds a model by id (the registry, through the scoring cache).
+pub type Resolve<'a> = &'a dyn Fn(i64) -> Result<std::rc::Rc<Model>, String>;
+
+fn logit(p: f64) -> f64 {
+    let q = p.clamp(1e-6, 1.0 - 1e-6);
+    (q / (1.0 - q)).ln()
 }
 
 pub fn sigmoid(z: f64) -> f64 {
@@ -42,18 +61,56 @@ impl Model {
         match self {
             Model::Logistic { coef, .. } | Model::Cox { coef, .. } | Model::WoeScorecard { coef, .. } => coef.len(),
             Model::Forest { forest, .. } => forest.n_features,
+            Model::Stack { n_features, .. } => *n_features,
         }
     }
 
     pub fn impute(&self) -> &Impute {
         match self {
-            Model::Logistic { impute, .. } | Model::Forest { impute, .. } | Model::Cox { impute, .. } | Model::WoeScorecard { impute, .. } => impute,
+            Model::Logistic { impute, .. }
+            | Model::Forest { impute, .. }
+            | Model::Cox { impute, .. }
+            | Model::WoeScorecard { impute, .. }
+            | Model::Stack { impute, .. } => impute,
+        }
+    }
+
+    /// The value a stack takes from this model: a classifier's logit, a Cox model's log
+    /// relative hazard.
+    pub fn stack_value(&self, x: &[f64], resolve: Resolve<'_>) -> Result<f64, String> {
+        match self {
+            Model::Cox { coef, means, .. } => Ok(coef.iter().zip(x).zip(means).map(|((c, v), m)| c * (v - m)).sum()),
+            other => other.predict_with(x, resolve).map(logit),
+        }
+    }
+
+    /// The stack's design row: its inputs' values then its raw features.
+    pub fn stack_row(inputs: &[StackInput], raw: &[usize], x: &[f64], resolve: Resolve<'_>) -> Result<Vec<f64>, String> {
+        let mut row = Vec::with_capacity(inputs.len() + raw.len());
+        for i in inputs {
+            let m = resolve(i.model_id)?;
+            let sub: Vec<f64> = i.index.iter().map(|&j| x[j]).collect();
+            row.push(m.stack_value(&sub, resolve)?);
+        }
+        row.extend(raw.iter().map(|&j| x[j]));
+        Ok(row)
+    }
+
+    /// As `predict`, resolving the models a stack is built on.
+    pub fn predict_with(&self, x: &[f64], resolve: Resolve<'_>) -> Result<f64, String> {
+        match self {
+            Model::Stack { inputs, raw, intercept, coef, .. } => {
+                let row = Model::stack_row(inputs, raw, x, resolve)?;
+                Ok(sigmoid(intercept + row.iter().zip(coef).map(|(v, c)| c * v).sum::<f64>()))
+            }
+            other => other.predict(x),
         }
     }
 
     /// The model's value for one complete feature vector (length checked by the caller).
     pub fn predict(&self, x: &[f64]) -> Result<f64, String> {
         match self {
+            Model::Stack { .. } => Err("a stacked model needs its input models: use predict_with".into()),
             Model::Logistic { intercept, coef, .. } => Ok(sigmoid(intercept + coef.iter().zip(x).map(|(c, v)| c * v).sum::<f64>())),
             Model::Forest { forest, .. } => forest.predict_one(x).map_err(|e| e.to_string()),
             Model::Cox { coef, means, times, cumulative_hazard, .. } => {

@@ -14,7 +14,7 @@ use pgrx::PgSqlErrorCode;
 use serde_json::{json, Map, Value};
 
 const F: &str = "ml.train";
-pub const ALGORITHMS: &[&str] = &["logistic_regression", "random_forest", "coxph", "woe_scorecard"];
+pub const ALGORITHMS: &[&str] = &["logistic_regression", "random_forest", "coxph", "woe_scorecard", "stack"];
 
 fn invalid(msg: String, hint: &str) -> ! {
     SpineError::invalid(format!("{F}: {msg}")).hint(hint.to_string()).raise()
@@ -33,6 +33,8 @@ pub struct Options {
     pub event: Option<String>,
     pub bins: i32,
     pub target_precision: Option<f64>,
+    /// stack: the deployed models whose outputs are inputs
+    pub inputs: Vec<String>,
 }
 
 pub fn options(algorithm: &str, params: &Value) -> Result<Options, String> {
@@ -48,6 +50,7 @@ pub fn options(algorithm: &str, params: &Value) -> Result<Options, String> {
         "random_forest" => &["n_trees", "max_depth", "min_samples_leaf", "max_features", "seed"],
         "coxph" => &["event"],
         "woe_scorecard" => &["bins", "c"],
+        "stack" => &["inputs", "c"],
         _ => &[],
     };
     if let Some(k) = m.keys().find(|k| !common.contains(&k.as_str()) && !own.contains(&k.as_str())) {
@@ -115,7 +118,15 @@ pub fn options(algorithm: &str, params: &Value) -> Result<Options, String> {
             _ => return Err(format!("param \"target_precision\" must be a probability, got {v}")),
         },
     };
-    Ok(Options { holdout, impute_mean, deploy: boolean("deploy", true)?, balanced, c, standardize: boolean("standardize", true)?, forest, event, bins, target_precision })
+    let inputs: Vec<String> = match m.get("inputs") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(|| format!("param \"inputs\" must list model names, got {v}"))).collect::<Result<_, _>>()?,
+        Some(v) => return Err(format!("param \"inputs\" must be an array of model names, got {v}")),
+    };
+    if algorithm == "stack" && inputs.is_empty() {
+        return Err("stack needs param \"inputs\": the deployed models whose outputs it combines, e.g. [\"slow21_gate\", \"survival_time\"]".into());
+    }
+    Ok(Options { holdout, impute_mean, deploy: boolean("deploy", true)?, balanced, c, standardize: boolean("standardize", true)?, forest, event, bins, target_precision, inputs })
 }
 
 struct Data {
@@ -229,14 +240,36 @@ pub fn train(model: Option<String>, store: Option<RegClass>, target: Option<Stri
     if let Some(e) = &event {
         column_kind(&rel.name, &cols, e);
     }
-    let features: Vec<String> = match features {
+    let mut features: Vec<String> = match features {
         Some(f) => crate::common::args::no_nulls(F, "features", Some(f)),
+        None if algorithm == "stack" => Vec::new(),
         None => cols
             .iter()
             .filter(|(n, k)| k == "Numeric" && *n != key && *n != t0 && *n != target && !labels.contains(n) && Some(n) != event.as_ref())
             .map(|(n, _)| n.clone())
             .collect(),
     };
+    // a stack reads its raw features and every input model's features
+    let n_raw = features.len();
+    let mut stack_inputs = Vec::new();
+    for name in &opts.inputs {
+        let l = super::predict::load(F, name);
+        if let Err(e) = l.native_model() {
+            invalid(e, "Stack models trained with ml.train; score an imported ONNX model with ml.predict.")
+        }
+        let mut index = Vec::new();
+        for f in &l.features {
+            let pos = match features.iter().position(|x| x == f) {
+                Some(p) => p,
+                None => {
+                    features.push(f.clone());
+                    features.len() - 1
+                }
+            };
+            index.push(pos);
+        }
+        stack_inputs.push(super::artifact::StackInput { name: name.clone(), model_id: l.model_id, index });
+    }
     if features.is_empty() {
         invalid(format!("no features: {} has no numeric column besides key, T0 and labels", rel.name), "Pass features => ARRAY[...] explicitly.");
     }
@@ -253,7 +286,7 @@ pub fn train(model: Option<String>, store: Option<RegClass>, target: Option<Stri
         invalid(format!("target \"{target}\" must be boolean"), "Binary classifiers predict a boolean label column, e.g. label_slow21.");
     }
     let data = read(&rel.name, &cols, &key, &t0, &target, event.as_deref(), &features);
-    let (fitted, metrics) = fit_and_evaluate(&algorithm, &opts, &data, &features);
+    let (fitted, metrics) = fit_and_evaluate(&algorithm, &opts, &data, &features, &stack_inputs, n_raw);
     let dataset_hash = Spi::get_one_with_args::<String>("SELECT audit.dataset_hash($1::oid::regclass)", &[rel.oid.into()]).or_raise("hashing the training data");
     let mut params_out = json!({"holdout": opts.holdout, "impute": if opts.impute_mean { "mean" } else { "error" }});
     if let Some(tp) = opts.target_precision {
@@ -270,6 +303,10 @@ pub fn train(model: Option<String>, store: Option<RegClass>, target: Option<Stri
         "woe_scorecard" => {
             params_out["bins"] = json!(opts.bins);
             params_out["c"] = json!(opts.c);
+        }
+        "stack" => {
+            params_out["c"] = json!(opts.c);
+            params_out["inputs"] = json!(stack_inputs.iter().map(|i| json!({"name": i.name, "model_id": i.model_id})).collect::<Vec<_>>());
         }
         _ => {}
     }
@@ -325,7 +362,7 @@ fn tick() {
     pgrx::check_for_interrupts!();
 }
 
-fn fit_and_evaluate(algorithm: &str, o: &Options, d: &Data, features: &[String]) -> (Model, Value) {
+fn fit_and_evaluate(algorithm: &str, o: &Options, d: &Data, features: &[String], inputs: &[super::artifact::StackInput], n_raw: usize) -> (Model, Value) {
     let p = d.p;
     let n = d.y.len();
     if n < 20 {
@@ -365,6 +402,16 @@ fn fit_and_evaluate(algorithm: &str, o: &Options, d: &Data, features: &[String])
             let fit = logistic::fit_weighted(xtr, ytr, w.as_deref(), o.c, o.standardize, &mut tick).unwrap_or_else(|e| invalid(format!("logistic fit: {e}"), "Check the features (constant, collinear) and c."));
             Model::Logistic { intercept: fit.intercept, coef: fit.coef, impute: means }
         }
+        "stack" => {
+            let resolve = |id: i64| -> Result<std::rc::Rc<Model>, String> { super::predict::load_id(F, id).native_model() };
+            let raw: Vec<usize> = (0..n_raw).collect();
+            let design: Vec<f64> = xtr
+                .chunks(p)
+                .flat_map(|r| Model::stack_row(inputs, &raw, r, &resolve).unwrap_or_else(|e| invalid(format!("stack input: {e}"), "Re-deploy the input models.")))
+                .collect();
+            let fit = logistic::fit_with(&design, ytr, o.c, true, &mut tick).unwrap_or_else(|e| invalid(format!("stack fit: {e}"), "Check the inputs."));
+            Model::Stack { inputs: inputs.to_vec(), raw, intercept: fit.intercept, coef: fit.coef, impute: means, n_features: p }
+        }
         "random_forest" => {
             let f = forest::fit(xtr, p, ytr, &o.forest, &mut tick).unwrap_or_else(|e| invalid(format!("random forest: {e}"), "Check params n_trees, max_depth, min_samples_leaf, max_features."));
             Model::Forest { forest: f, impute: means }
@@ -384,7 +431,8 @@ fn fit_and_evaluate(algorithm: &str, o: &Options, d: &Data, features: &[String])
             Model::WoeScorecard { edges, woe: woes, intercept: fit.intercept, coef: fit.coef, impute: means }
         }
     };
-    let score = |rows: &[f64]| -> Vec<f64> { rows.chunks(p).map(|r| model.predict(r).unwrap_or(f64::NAN)).collect() };
+    let resolve = |id: i64| -> Result<std::rc::Rc<Model>, String> { super::predict::load_id(F, id).native_model() };
+    let score = |rows: &[f64]| -> Vec<f64> { rows.chunks(p).map(|r| model.predict_with(r, &resolve).unwrap_or(f64::NAN)).collect() };
     let pte = score(xte);
     let ptr = score(xtr);
     m["auc"] = json!(metrics::auc(yte, &pte));
@@ -403,10 +451,18 @@ fn fit_and_evaluate(algorithm: &str, o: &Options, d: &Data, features: &[String])
                 let fl = flagged.iter().filter(|f| **f).count() as f64;
                 let pos = yte.iter().filter(|v| **v).count() as f64;
                 m["threshold"] = json!(th);
+                m["target_precision_reached"] = json!(true);
                 m["holdout_precision_at_threshold"] = json!(if fl > 0.0 { Some(tp / fl) } else { None });
                 m["holdout_recall_at_threshold"] = json!(if pos > 0.0 { Some(tp / pos) } else { None });
             }
-            None => invalid(format!("no threshold reaches precision {target} on the training data"), "Lower target_precision."),
+            None => {
+                // unreachable: the most precise threshold that still flags at least 5 % of the positives
+                let (th, prec, _) = metrics::best_precision_threshold(ytr, &ptr, 0.05).unwrap_or((0.5, 0.0, 0.0));
+                pgrx::notice!("{F}: no threshold reaches precision {target} on the training data; using {th:.4} (precision {prec:.3})");
+                m["threshold"] = json!(th);
+                m["target_precision_reached"] = json!(false);
+                m["training_precision_at_threshold"] = json!(prec);
+            }
         }
     }
     (model, m)

@@ -277,6 +277,16 @@ SELECT pg_temp.try($$SELECT audit.require_certified('t.inv')$$) AS t26_cannot_ru
 DROP VIEW t.fusion;
 SELECT pg_temp.try($$SELECT audit.require_certified(16383::oid::regclass)$$) AS t27_dropped;
 
+-- the fast guard's passes are counted in memory and written with the next flush: here by the
+-- failure that follows them (spine.verdict_flush_interval bounds the wait otherwise)
+SET spine.verdict_flush_interval = 3600;
+SET spine.guard_recheck_interval = 60;
+SELECT count(audit.require_certified('t.frozen')) AS passes FROM generate_series(1, 5);
+SELECT pg_temp.try($$SELECT audit.require_certified('t.leaky')$$) AS a_failure_flushes;
+SELECT calls, outcome, recorded_by, first_at <= at AS interval_ok FROM audit.guard_verdicts
+WHERE store = 't.frozen'::regclass AND guard = 'require_certified' ORDER BY verdict_id DESC LIMIT 1;
+RESET spine.verdict_flush_interval;
+
 -- every verdict is recorded; failures were written by the autonomous writer and survived the
 -- rollbacks of pg_temp.try's exception blocks
 SELECT guard, outcome, recorded_by, count(*) > 0 AS recorded

@@ -62,6 +62,17 @@ FROM ml.train('m_woe', 'mt.store', 'label_sold21', 'woe_scorecard', ARRAY['price
 SELECT name, version, algorithm, task, round((metrics->>'c_index')::numeric, 6) AS c_index
 FROM ml.train('m_cox', 'mt.store', 'label_duration_days', 'coxph', ARRAY['price_at_t0', 'age_years'], '{"event": "label_event"}');
 
+-- a stacked model on the outputs of deployed models (pinned by id) and a raw feature
+SELECT name, algorithm, features, jsonb_array_length(params->'inputs') AS inputs, round((metrics->>'auc')::numeric, 6) AS auc
+FROM ml.train('m_stack', 'mt.store', 'label_sold21', 'stack', ARRAY['age_years'], '{"inputs": ["m_lr", "m_cox"]}');
+SELECT ml.predict('m_stack', ARRAY[8, 2018, 15000, 0]) BETWEEN 0 AND 1 AS stacked_probability;
+SELECT pg_temp.try($$SELECT ml.train('m_x', 'mt.store', 'label_sold21', 'stack')$$);
+SELECT pg_temp.try($$SELECT ml.train('m_x', 'mt.store', 'label_sold21', 'stack', NULL, '{"inputs": ["nope"]}')$$);
+-- scoring a listing by id reads its features from the model's store
+SELECT ml.score_listing('m_lr', (SELECT min(listing_id) FROM mt.store))
+       = (SELECT ml.predict('m_lr', ARRAY[year, price_at_t0, age_years, is_ev::int]) FROM mt.store ORDER BY listing_id LIMIT 1) AS by_id_equals_by_value;
+SELECT pg_temp.try($$SELECT ml.score_listing('m_lr', -1)$$);
+
 -- the logistic model is the exact optimum on its training rows: equal to ml.logistic_fit over
 -- the same rows (the earliest 80 % by t0, then key), computed independently in SQL
 WITH rows AS (
