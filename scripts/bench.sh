@@ -3,7 +3,7 @@
 # pg_cron and spine preloaded, shared_buffers 512MB, fsync on, wal_level replica). Each result
 # is printed as a ratio against a named baseline measured in the same run, and appended to
 # target/bench/results.tsv. BENCH_LISTINGS (default 1000000) sets the generator's size;
-# BENCH=generator|hashing|governance|models|healing|pipelines|stores runs one group (default: all);
+# BENCH=generator|hashing|governance|models|healing|pipelines|stores|onnx runs one group (default: all);
 # STORES_SIZES (default "100000 1000000") the marketplace sizes the feature stores are read at.
 # SPINE_PGBIN / SPINE_RUN_DIR run it against another PostgreSQL 15 installation / cluster directory.
 set -euo pipefail
@@ -361,16 +361,79 @@ bench_stores() {
   q -c "SELECT spine.clear_demo_data()" >/dev/null
 }
 
+bench_onnx() {
+  local n=1000000 texts=${BENCH_TEXTS:-2000} batch=32 fx=tests/fixtures/onnx
+  local minilm=${SPINE_MODELS_DIR:-/usr/local/share/spine/models}/all-MiniLM-L6-v2-int8
+  say "onnx: ml.predict of an imported ONNX logistic regression over $n rows against the native logistic model"
+  q -c "DROP TABLE IF EXISTS bench_x, bench_store" \
+    -c "CREATE TABLE bench_x AS SELECT i AS id, (random() * 4 - 2)::float8 AS f1, (random() * 4 - 2)::float8 AS f2,
+          (random() * 4 - 2)::float8 AS f3, (random() * 4 - 2)::float8 AS f4 FROM generate_series(1, $n) i" \
+    -c "CREATE TABLE bench_store AS SELECT id, now() - (id || ' minutes')::interval AS t0, f1, f2, f3, f4,
+          random() < 1 / (1 + exp(-(f1 - f2 + 0.5 * f3))) AS y FROM bench_x WHERE id <= 20000" \
+    -c "ALTER TABLE bench_store ADD PRIMARY KEY (id)" >/dev/null
+  q -c "SELECT audit.register_store('bench_store', 'id', 't0', ARRAY['y'], '{\"leakage_probe\": false}')" \
+    -c "SELECT audit.certify('bench_store')" \
+    -c "SELECT version FROM ml.train('bench_native_lr', 'bench_store', 'y', 'logistic_regression', ARRAY['f1', 'f2', 'f3', 'f4'])" \
+    -c "SELECT version FROM ml.import_onnx('bench_onnx_lr', decode('$(base64 -w0 $fx/logreg.onnx)', 'base64'), ARRAY['f1', 'f2', 'f3', 'f4'])" >/dev/null
+  local native onnx batch_t
+  native=$(best_of 3 native -c "SELECT sum(ml.predict('bench_native_lr', ARRAY[f1, f2, f3, f4])) FROM bench_x")
+  onnx=$(best_of 3 onnx -c "SELECT sum(ml.predict('bench_onnx_lr', ARRAY[f1, f2, f3, f4])) FROM bench_x")
+  batch_t=$(best_of 3 batch -c "SELECT sum(p) FROM (SELECT unnest(ml.predict_batch('bench_onnx_lr', array_agg(ARRAY[f1, f2, f3, f4]))) AS p
+                                                  FROM bench_x GROUP BY id / 8192) q")
+  echo "    rows/s: ml.predict ONNX $(awk -v t="$onnx" -v n=$n 'BEGIN {printf "%.0f", n / t}'), ml.predict_batch ONNX $(awk -v t="$batch_t" -v n=$n 'BEGIN {printf "%.0f", n / t}'), ml.predict native logistic $(awk -v t="$native" -v n=$n 'BEGIN {printf "%.0f", n / t}')"
+  report "ml.predict ONNX logreg 1M rows" "$onnx" "ml.predict_native_logistic" "$native" "(info)" ""
+  report "ml.predict_batch ONNX 1M rows" "$batch_t" "ml.predict_native_logistic" "$native" "(info)" ""
+  q -c "DROP TABLE IF EXISTS bench_x, bench_store CASCADE" >/dev/null
+
+  if [ ! -s "$minilm/model.onnx" ]; then
+    echo "    SKIPPED text embeddings: all-MiniLM-L6-v2 is not installed (make models)"
+    return 0
+  fi
+  say "onnx: ml.embed_texts with all-MiniLM-L6-v2 int8 ($texts listing texts, batch $batch, 1 thread) against Python onnxruntime"
+  local venv=target/bench/venv-onnx
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q onnxruntime==1.31.1 tokenizers==0.23.3 numpy==2.4.6 >/dev/null
+  fi
+  local tf
+  tf=$(mktemp /tmp/spine-bench-XXXX.txt)
+  q -c "DROP TABLE IF EXISTS bench_t" \
+    -c "CREATE TABLE bench_t AS SELECT row_number() OVER () AS i, title || '. ' || description AS t
+          FROM spine.demo_listings($texts, 90, 42, '2026-11-01 00:00+00')" >/dev/null
+  q -c "COPY (SELECT t FROM bench_t ORDER BY i) TO STDOUT (FORMAT csv)" > "$tf"
+  scripts/models.sh register -h "$DIR" -p "$PORT" -U postgres -d "$DB" >/dev/null
+  q -c "SELECT count(*) FROM ml.embed_texts('minilm', ARRAY['warm up'])" >/dev/null
+  # spine and Python alternate (the machine is shared: both see the same load), best of 3 each
+  local ours="" py_s="" t ref i
+  for i in 1 2 3; do
+    t=$(time_sql embed -c "SELECT count(*) FROM ml.embed_texts('minilm', (SELECT array_agg(t ORDER BY i) FROM bench_t))")
+    ours=$(awk -v a="$t" -v b="${ours:-$t}" 'BEGIN {print (a < b) ? a : b}')
+    ref=$("$venv/bin/python" bench/onnx_reference.py "$tf" "$minilm" "$batch" 1 1)
+    t=$(echo "$ref" | "$venv/bin/python" -c "import json,sys; print('%.2f' % json.load(sys.stdin)['seconds'])")
+    py_s=$(awk -v a="$t" -v b="${py_s:-$t}" 'BEGIN {print (a < b) ? a : b}')
+  done
+  rm -f "$tf"
+  # the same numbers: sum of |x| over all embeddings
+  echo "    checksum sum|x|: spine $(q -c "SELECT round(sum(abs(x))::numeric, 2) FROM ml.embed_texts('minilm', (SELECT array_agg(t ORDER BY i) FROM bench_t)) b, unnest(b.embedding) x"), Python $(echo "$ref" | "$venv/bin/python" -c "import json,sys; print('%.2f' % json.load(sys.stdin)['checksum'])")"
+  local ours_sps py_sps
+  ours_sps=$(awk -v t="$ours" -v n="$texts" 'BEGIN {printf "%.0f", n / t}')
+  py_sps=$(awk -v t="$py_s" -v n="$texts" 'BEGIN {printf "%.0f", n / t}')
+  echo "    sentences/s: spine $ours_sps, Python onnxruntime $py_sps (throughput ratio $(awk -v a="$ours_sps" -v b="$py_sps" 'BEGIN {printf "%.2f", a / b}')x, goal >= 0.9x)"
+  report "ml.embed_texts MiniLM $texts texts" "$ours" "python_onnxruntime_same_batch" "$py_s" "goal<=1.11x" "$(awk -v a="$ours" -v b="$py_s" 'BEGIN {print (a <= b / 0.9) ? "PASS" : "MISS"}')"
+  q -c "DROP TABLE IF EXISTS bench_t" >/dev/null
+}
+
 case "${BENCH:-all}" in
-  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_healing; bench_pipelines; bench_stores ;;
+  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_healing; bench_pipelines; bench_stores; bench_onnx ;;
   healing) bench_healing ;;
+  onnx) bench_onnx ;;
   governance) bench_governance ;;
   generator) bench_generator ;;
   hashing) bench_hashing ;;
   models) bench_models ;;
   pipelines) bench_pipelines ;;
   stores) bench_stores ;;
-  *) echo "BENCH must be all, generator, hashing, governance, models, healing, pipelines or stores" >&2; exit 2 ;;
+  *) echo "BENCH must be all, generator, hashing, governance, models, healing, pipelines, stores or onnx" >&2; exit 2 ;;
 esac
 
 echo

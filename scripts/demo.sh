@@ -26,5 +26,15 @@ psql_in "$DIR" "$PORT" "$DB" -c "CREATE EXTENSION IF NOT EXISTS pg_cron" \
 say "generating a marketplace of $LISTINGS listings"
 psql_in "$DIR" "$PORT" "$DB" -v listings="$LISTINGS" -f scripts/demo.sql
 
+MINILM=${SPINE_MODELS_DIR:-/usr/local/share/spine/models}/all-MiniLM-L6-v2-int8
+if [ -s "$MINILM/model.onnx" ]; then
+  say "registering all-MiniLM-L6-v2 (make models) as the text embedding model 'minilm'"
+  scripts/models.sh register -h "$DIR" -p "$PORT" -U postgres -d "$DB"
+  psql_in "$DIR" "$PORT" "$DB" -f scripts/demo_onnx.sql
+else
+  echo
+  echo "(text embeddings: 'make models' fetches all-MiniLM-L6-v2 and the demo then shows a semantic search)"
+fi
+
 echo
 echo "The demo cluster keeps running: make psql opens a shell into it, make demo-stop stops it."

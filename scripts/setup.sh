@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything spine needs on Debian 12, idempotently: apt packages, cargo-pgrx 0.18.1,
-# and the pgrx configuration for the system PostgreSQL 15.
+# the pgrx configuration for the system PostgreSQL 15, and the ONNX Runtime library
+# (scripts/onnxruntime.sh: from the PyPI wheel onnxruntime==1.31.1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS=(postgresql-15 postgresql-server-dev-15 clang libclang-dev postgresql-15-cron postgresql-15-pgtap
@@ -35,4 +36,5 @@ PGRX_HOME=${PGRX_HOME:-$HOME/.pgrx}
 if ! grep -qs "pg15 = \"$PG_CONFIG\"" "$PGRX_HOME/config.toml"; then
   cargo pgrx init --pg15="$PG_CONFIG"
 fi
+scripts/onnxruntime.sh
 echo "setup: ok (PostgreSQL $($PG_CONFIG --version | awk '{print $2}'), $(cargo pgrx --version))"

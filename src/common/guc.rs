@@ -52,7 +52,31 @@ pub fn schedule_variable(guc: &str) -> Option<String> {
     }
 }
 
+/// Superuser-only: the ONNX Runtime shared library loaded (once per backend) on first ONNX use.
+pub static ONNXRUNTIME_PATH: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"/usr/local/lib/spine/onnxruntime/libonnxruntime.so.1.31.1"));
+
+/// Superuser-only: intra-op threads of a backend's ONNX Runtime (fixed when it is loaded).
+pub static ONNX_THREADS: GucSetting<i32> = GucSetting::<i32>::new(1);
+
 pub fn init() {
+    GucRegistry::define_string_guc(
+        c"spine.onnxruntime_path",
+        c"The ONNX Runtime shared library (libonnxruntime.so, 1.31 or newer) spine loads on first ONNX use.",
+        c"make setup installs ONNX Runtime 1.31.1 from the PyPI wheel onnxruntime==1.31.1 at the default path. Each backend loads the library once; a change takes effect in new sessions.",
+        &ONNXRUNTIME_PATH,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"spine.onnx_threads",
+        c"Intra-op threads of each backend's ONNX Runtime (1 = the backend's own thread only).",
+        c"Fixed when a backend first loads ONNX Runtime; a change takes effect in new sessions.",
+        &ONNX_THREADS,
+        1,
+        64,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     // SAFETY: check_schedule is #[pg_guard]ed and only reads the new value
     unsafe {
         GucRegistry::define_string_guc_with_hooks(

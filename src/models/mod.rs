@@ -13,6 +13,7 @@ pub mod logistic;
 pub mod woe;
 pub mod special;
 pub mod survival;
+pub mod onnx;
 pub mod predict;
 pub mod registry;
 mod sql;

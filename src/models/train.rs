@@ -400,7 +400,7 @@ fn fit_and_evaluate(algorithm: &str, o: &Options, d: &Data, features: &[String],
             Model::Logistic { intercept: fit.intercept, coef: fit.coef, impute: means }
         }
         "stack" => {
-            let resolve = |id: i64| -> Result<std::rc::Rc<Model>, String> { Ok(super::predict::load_id(F, id).model.clone()) };
+            let resolve = |id: i64| -> Result<std::rc::Rc<Model>, String> { Ok(super::predict::native(F, &super::predict::load_id(F, id))) };
             let raw: Vec<usize> = (0..n_raw).collect();
             let design: Vec<f64> = xtr
                 .chunks(p)
@@ -428,7 +428,7 @@ fn fit_and_evaluate(algorithm: &str, o: &Options, d: &Data, features: &[String],
             Model::WoeScorecard { edges, woe: woes, intercept: fit.intercept, coef: fit.coef, impute: means }
         }
     };
-    let resolve = |id: i64| -> Result<std::rc::Rc<Model>, String> { Ok(super::predict::load_id(F, id).model.clone()) };
+    let resolve = |id: i64| -> Result<std::rc::Rc<Model>, String> { Ok(super::predict::native(F, &super::predict::load_id(F, id))) };
     let score = |rows: &[f64]| -> Vec<f64> { rows.chunks(p).map(|r| model.predict_with(r, &resolve).unwrap_or(f64::NAN)).collect() };
     let pte = score(xte);
     let ptr = score(xtr);
