@@ -140,17 +140,60 @@ FROM marketplace.listing_battery b JOIN spine.demo_truth_battery t USING (listin
 GROUP BY 1, 2 ORDER BY 1, 2;
 
 \echo
+\echo '── 6. The six certified feature stores (audit.certify, audit.require_certified) ──'
+\echo 'WOE anchor bins fitted on listings first seen more than 30 days ago, then pinned (version):'
+SELECT ml.pin_woe_anchor_bins(ml.fit_woe_anchor_bins(now() - interval '30 days')) AS woe_bins_version;
+\echo 'Certifying each store: definition closure, dataset hash, profile, invariants, leakage probe:'
+SELECT store_name, row_count, left(dataset_hash, 16) AS dataset_hash FROM audit.certify('ml.survival_feature_store_t0_v1_v');
+SELECT store_name, row_count, left(dataset_hash, 16) AS dataset_hash FROM audit.certify('ml.geo_feature_store_t0_v1_v');
+SELECT store_name, row_count, left(dataset_hash, 16) AS dataset_hash FROM audit.certify('ml.socio_market_feature_store_t0_v1_v');
+SELECT store_name, row_count, left(dataset_hash, 16) AS dataset_hash FROM audit.certify('ml.trainer_derived_feature_store_t0_v1_v');
+SELECT store_name, row_count, left(dataset_hash, 16) AS dataset_hash FROM audit.certify('ml.woe_anchor_feature_store_t0_v1_v');
+SELECT store_name, row_count, left(dataset_hash, 16) AS dataset_hash FROM audit.certify('ml.fusion_feature_store_t0_v1_v');
+\echo 'The strict assert of the fusion store (its components certified too) and 100 000 fast guard calls:'
+\timing on
+SELECT audit.assert_t0_certified_fusion_store_v1();
+SELECT count(audit.require_certified('ml.fusion_feature_store_t0_v1_v')) AS guard_calls FROM generate_series(1, 100000);
+\timing off
+\echo 'Fail-closed: revoke a component and the fusion guard refuses (its own SQLSTATE), the failure is logged even though the caller rolled back:'
+SELECT audit.revoke('ml.geo_feature_store_t0_v1_v', 'demo: a component revoked');
+DO $$ BEGIN PERFORM audit.require_certified('ml.fusion_feature_store_t0_v1_v');
+EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'blocked: % %', SQLSTATE, SQLERRM; END $$;
+SELECT guard, outcome, sqlstate, message FROM audit.guard_verdicts WHERE outcome = 'fail' ORDER BY verdict_id DESC LIMIT 1;
+SELECT (audit.certify('ml.geo_feature_store_t0_v1_v', 'demo: re-certified')).cert_id AS recertified;
+SELECT store_name, status, last_outcome FROM audit.certification_status WHERE store_name LIKE 'ml.%' ORDER BY 1;
+
+\echo
+\echo '── 7. Models on the certified stores (ml.train behind the strict guard) ──'
+SELECT name, version, algorithm, round((metrics->>'auc')::numeric, 3) AS holdout_auc, round((metrics->>'brier')::numeric, 3) AS brier,
+       round((params->>'threshold')::numeric, 3) AS gate_threshold, cert_id AS trained_on_certification
+FROM ml.train_slow21_gate();
+SELECT name, version, algorithm, round((metrics->>'c_index')::numeric, 3) AS holdout_c_index FROM ml.train_survival_time();
+SELECT name, version, algorithm, round((metrics->>'auc')::numeric, 3) AS holdout_auc FROM ml.train_fast24_flagger();
+\echo 'Scoring three listings from the fusion store:'
+SELECT l.listing_id, round(g.score::numeric, 3) AS slow21_score, g.gate, round(f.score::numeric, 3) AS fast24_score,
+       round(ml.predicted_days_to_sale(l.listing_id)::numeric, 1) AS predicted_days_to_sale
+FROM (SELECT listing_id FROM ml.fusion_feature_store_t0_v1_v ORDER BY listing_id LIMIT 3) l,
+     LATERAL ml.slow21_gate(l.listing_id) g, LATERAL ml.fast24_flag(l.listing_id) f;
+
+\echo
+\echo '── 8. The six pipelines (spine.pipelines, spine.run_pipeline, pg_cron) ──'
+SELECT pipeline_id, jobid IS NOT NULL AS scheduled, schedule FROM spine.install_schedules() ORDER BY 1;
+SELECT pipeline_id, status, message FROM spine.run_pipeline('marketplace_ingest_and_audit');
+SELECT pipeline_id, status, message FROM spine.run_pipeline('survival_marketplace_daily');
+SELECT pipeline_id, last_run_status, last_success_at IS NOT NULL AS succeeded_once, next_due_at, overdue FROM spine.pipeline_status ORDER BY 1;
+
+\echo
 \echo '── What is in this build ──'
 SELECT capability, status FROM (VALUES
   (1, 'data model, generator, ingest with quarantine', 'ready'),
   (2, 'dataset and view-definition hashing (audit.hash_agg, audit.dataset_hash, audit.viewdef_hash)', 'ready'),
-  (3, 'drift statistic audit.psi', 'ready'),
-  (3, 'fail-closed certification and guards (audit.certify, audit.require_certified…), audit.ks_2samp', 'ready'),
-  (4, 'the six certified T0 feature stores (ml.*_feature_store_t0_v1_v)', 'not yet in this build'),
-  (5, 'the six pipelines on pg_cron (spine.install_schedules, spine.run_pipeline)', 'not yet in this build'),
+  (3, 'fail-closed certification and guards (audit.certify, audit.require_certified…), audit.psi, audit.ks_2samp', 'ready'),
+  (4, 'the six certified T0 feature stores (ml.*_feature_store_t0_v1_v)', 'ready'),
+  (5, 'the six pipelines on pg_cron (spine.install_schedules, spine.run_pipeline)', 'ready'),
   (6, 'survival statistics, Cox PH, WOE bins, logistic regression (ml.*)', 'ready'),
-  (7, 'battery extraction from descriptions (spine.extract_battery)', 'ready'),
-  (8, 'dedupe of reposts, battery refit, make/model normalisation (spine.dedupe, spine.refit_battery)', 'ready'),
-  (9, 'model registry, training, classifiers (ml.train, ml.predict)', 'ready'),
-  (10, 'ONNX, workers', 'not yet in this build')
+  (7, 'model registry, governed training, slow21 / fast24 / survival deployments', 'ready'),
+  (8, 'dedupe, battery extraction and refit, make/model normalisation', 'ready'),
+  (9, 'ONNX Runtime: imported models, text and image embeddings', 'ready (MiniLM after make models)'),
+  (10, 'background workers and the job queue (image fetch, labels, embeddings)', 'not yet in this build')
 ) AS c(n, capability, status) ORDER BY n;

@@ -16,12 +16,6 @@ pub static VERDICT_FLUSH_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(10);
 /// Superuser-only: lets a restore write the append-only audit tables (pg_dump's data).
 pub static ALLOW_AUDIT_RESTORE: GucSetting<bool> = GucSetting::<bool>::new(false);
 
-/// Superuser-only: the ONNX Runtime shared library loaded (once per backend) on first ONNX use.
-pub static ONNXRUNTIME_PATH: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"/usr/local/lib/spine/onnxruntime/libonnxruntime.so.1.31.1"));
-
-/// Superuser-only: intra-op threads of a backend's ONNX Runtime (fixed when it is loaded).
-pub static ONNX_THREADS: GucSetting<i32> = GucSetting::<i32>::new(1);
-
 /// AUDIT_SCHEDULE of the seed: the schedule of audit_stale_listings_daily (empty = its default).
 pub static AUDIT_SCHEDULE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
@@ -57,6 +51,12 @@ pub fn schedule_variable(guc: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// Superuser-only: the ONNX Runtime shared library loaded (once per backend) on first ONNX use.
+pub static ONNXRUNTIME_PATH: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"/usr/local/lib/spine/onnxruntime/libonnxruntime.so.1.31.1"));
+
+/// Superuser-only: intra-op threads of a backend's ONNX Runtime (fixed when it is loaded).
+pub static ONNX_THREADS: GucSetting<i32> = GucSetting::<i32>::new(1);
 
 pub fn init() {
     GucRegistry::define_string_guc(

@@ -6,7 +6,7 @@
 //! evicted first); embedding models are reached through the same cache.
 
 use super::artifact::Model;
-use super::onnx::model::{Kind, OnnxModel};
+use super::onnx::model::OnnxModel;
 use crate::common::error::{OrRaise, SpineError};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -29,21 +29,11 @@ pub enum Scorer {
 pub struct Loaded {
     pub model_id: i64,
     pub version: i32,
-    pub name: String,
     pub task: String,
     pub features: Vec<String>,
     pub scorer: Scorer,
+    /// the store it was trained on (native models)
     pub store: Option<pg_sys::Oid>,
-}
-
-impl Loaded {
-    /// The spine-trained model (a stack combines only those).
-    pub fn native_model(&self) -> Result<Rc<Model>, String> {
-        match &self.scorer {
-            Scorer::Native(m) => Ok(m.clone()),
-            Scorer::Onnx(_) => Err(format!("model \"{}\" version {} is an imported ONNX model; a stack combines models trained by ml.train", self.name, self.version)),
-        }
-    }
 }
 
 struct Entry {
@@ -91,29 +81,65 @@ pub fn invalidate_everywhere() {
     MODELS.with(|m| m.borrow_mut().clear());
 }
 
-const SELECT: &str = "SELECT m.model_id, m.version, m.features, m.artifact, m.artifact_format, m.store::oid, m.name, m.task, m.params FROM ml.models m";
+/// The deployed version of `name`, from the cache or the registry.
+pub fn load(func: &str, name: &str) -> Rc<Loaded> {
+    load_where(func, name, "JOIN ml.deployments d USING (model_id) WHERE d.name = $1", name.into(), &format!("deployed model named \"{name}\""))
+}
 
-fn fetch(func: &str, sql: &str, arg: pgrx::datum::DatumWithOid<'_>, what: &str) -> Rc<Loaded> {
-    let row = Spi::connect(|c| {
-        c.select(sql, Some(1), &[arg])
-            .or_raise("reading the model")
-            .into_iter()
-            .next()
-            .map(|r| {
-                (
-                    r.get::<i64>(1).or_raise("model_id").unwrap_or(0),
-                    r.get::<i32>(2).or_raise("version").unwrap_or(0),
-                    r.get::<Vec<String>>(3).or_raise("features").unwrap_or_default(),
-                    r.get::<Vec<u8>>(4).or_raise("artifact").unwrap_or_default(),
-                    r.get::<String>(5).or_raise("format").unwrap_or_default(),
-                    r.get::<pg_sys::Oid>(6).or_raise("store"),
-                    r.get::<String>(7).or_raise("name").unwrap_or_default(),
-                    r.get::<String>(8).or_raise("task").unwrap_or_default(),
-                    r.get::<pgrx::JsonB>(9).or_raise("params").map(|j| j.0).unwrap_or_default(),
-                )
-            })
+/// A registered version by id (what a stacked model was trained on).
+pub fn load_id(func: &str, model_id: i64) -> Rc<Loaded> {
+    load_where(func, &format!("#{model_id}"), "WHERE m.model_id = $1", model_id.into(), &format!("model with id {model_id}"))
+}
+
+/// A native model's parsed form (a stack's inputs).
+pub fn native(func: &str, l: &Loaded) -> Rc<Model> {
+    match &l.scorer {
+        Scorer::Native(m) => m.clone(),
+        Scorer::Onnx(_) => SpineError::new(PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED, format!("{func}: model id {} is an ONNX model; stacks combine native models", l.model_id)).raise(),
+    }
+}
+
+fn resolver(func: &str) -> impl Fn(i64) -> Result<Rc<Model>, String> + '_ {
+    move |id| Ok(native(func, &load_id(func, id)))
+}
+
+fn load_where(func: &str, name: &str, filter: &str, arg: pgrx::datum::DatumWithOid<'_>, what: &str) -> Rc<Loaded> {
+    deployments_oid();
+    let tick = TICK.with(|t| {
+        t.set(t.get() + 1);
+        t.get()
     });
-    let Some((model_id, version, features, artifact, format, store, name, task, params)) = row else {
+    if let Some(l) = MODELS.with(|m| {
+        m.borrow_mut().get_mut(name).map(|e| {
+            e.used = tick;
+            e.loaded.clone()
+        })
+    }) {
+        return l;
+    }
+    let row = Spi::connect(|c| {
+        c.select(
+            &format!("SELECT m.model_id, m.version, m.features, m.artifact, m.artifact_format, m.task, m.params, m.store::oid FROM ml.models m {filter}"),
+            Some(1),
+            &[arg],
+        )
+        .or_raise("reading the deployed model")
+        .into_iter()
+        .next()
+        .map(|r| {
+            (
+                r.get::<i64>(1).or_raise("model_id").unwrap_or(0),
+                r.get::<i32>(2).or_raise("version").unwrap_or(0),
+                r.get::<Vec<String>>(3).or_raise("features").unwrap_or_default(),
+                r.get::<Vec<u8>>(4).or_raise("artifact").unwrap_or_default(),
+                r.get::<String>(5).or_raise("format").unwrap_or_default(),
+                r.get::<String>(6).or_raise("task").unwrap_or_default(),
+                r.get::<pgrx::JsonB>(7).or_raise("params").map(|j| j.0).unwrap_or_default(),
+                r.get::<pg_sys::Oid>(8).or_raise("store"),
+            )
+        })
+    });
+    let Some((model_id, version, features, artifact, format, task, params, store)) = row else {
         SpineError::new(PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT, format!("{func}: no {what}"))
             .hint("ml.train or ml.import_onnx registers and deploys one; SELECT * FROM ml.model_status lists them.")
             .raise()
@@ -124,73 +150,36 @@ fn fetch(func: &str, sql: &str, arg: pgrx::datum::DatumWithOid<'_>, what: &str) 
             .raise()
     };
     let scorer = match format.as_str() {
-        "spine-json-v1" => Scorer::Native(Rc::new(serde_json::from_slice::<Model>(&artifact).unwrap_or_else(|e| unreadable(e.to_string())))),
+        "spine-json-v1" => Scorer::Native(Rc::new(serde_json::from_slice(&artifact).unwrap_or_else(|e| unreadable(e.to_string())))),
         "onnx" => Scorer::Onnx(super::onnx::load(func, &artifact, &params).unwrap_or_else(|e| unreadable(e))),
         other => SpineError::new(PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED, format!("{func}: model \"{name}\" version {version} is in format {other}, which this build cannot score")).raise(),
     };
-    Rc::new(Loaded { model_id, version, name, task, features, scorer, store })
-}
-
-fn cached(key: &str, load: impl FnOnce() -> Rc<Loaded>) -> Rc<Loaded> {
-    deployments_oid();
-    let tick = TICK.with(|t| {
-        t.set(t.get() + 1);
-        t.get()
-    });
-    if let Some(l) = MODELS.with(|m| {
-        m.borrow_mut().get_mut(key).map(|e| {
-            e.used = tick;
-            e.loaded.clone()
-        })
-    }) {
-        return l;
-    }
-    let loaded = load();
+    let loaded = Rc::new(Loaded { model_id, version, task, features, scorer, store });
     MODELS.with(|m| {
         let mut m = m.borrow_mut();
         let is_onnx = matches!(loaded.scorer, Scorer::Onnx(_));
         let onnx_count = m.values().filter(|e| matches!(e.loaded.scorer, Scorer::Onnx(_))).count();
-        let full = m.len() >= MAX_MODELS;
-        if full || (is_onnx && onnx_count >= MAX_ONNX_SESSIONS) {
-            // the least recently used of the kind that is full
-            let victim = m.iter().filter(|(_, e)| full || matches!(e.loaded.scorer, Scorer::Onnx(_))).min_by_key(|(_, e)| e.used).map(|(k, _)| k.clone());
+        if m.len() >= MAX_MODELS || (is_onnx && onnx_count >= MAX_ONNX_SESSIONS) {
+            // least recently used of the kind that is full
+            let victim = m
+                .iter()
+                .filter(|(_, e)| m.len() >= MAX_MODELS || matches!(e.loaded.scorer, Scorer::Onnx(_)))
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| k.clone());
             if let Some(v) = victim {
                 m.remove(&v);
             }
         }
-        m.insert(key.to_string(), Entry { loaded: loaded.clone(), used: tick });
+        m.insert(name.to_string(), Entry { loaded: loaded.clone(), used: tick });
     });
     loaded
 }
 
-/// Keys of the models this backend has cached, ONNX ones marked (for tests and diagnostics).
-pub fn cached_models() -> Vec<(String, bool)> {
+/// Names of the models this backend has cached, ONNX ones marked (for tests and diagnostics).
+pub fn cached() -> Vec<(String, bool)> {
     let mut v: Vec<(String, bool)> = MODELS.with(|m| m.borrow().iter().map(|(k, e)| (k.clone(), matches!(e.loaded.scorer, Scorer::Onnx(_)))).collect());
     v.sort();
     v
-}
-
-/// The deployed version of `name`, from the cache or the registry.
-pub fn load(func: &str, name: &str) -> Rc<Loaded> {
-    cached(name, || {
-        fetch(func, &format!("{SELECT} JOIN ml.deployments d USING (model_id) WHERE d.name = $1"), name.into(), &format!("deployed model named \"{name}\""))
-    })
-}
-
-/// A registered version by id (what a stacked model was trained on).
-pub fn load_id(func: &str, model_id: i64) -> Rc<Loaded> {
-    cached(&format!("#{model_id}"), || fetch(func, &format!("{SELECT} WHERE m.model_id = $1"), model_id.into(), &format!("model with id {model_id}")))
-}
-
-/// Scores with a loaded model, resolving a stack's inputs through the cache.
-pub fn score(func: &str, l: &Loaded, row: &[f64]) -> Result<f64, String> {
-    match &l.scorer {
-        Scorer::Native(m) => {
-            let resolve = |id: i64| -> Result<Rc<Model>, String> { load_id(func, id).native_model() };
-            m.predict_with(row, &resolve)
-        }
-        Scorer::Onnx(m) => m.score(row, row.len()).map(|v| v[0]),
-    }
 }
 
 fn wrong_kind(func: &str, name: &str, l: &Loaded, use_instead: &str) -> ! {
@@ -241,7 +230,7 @@ fn scoring_model<'a>(func: &str, name: &str, l: &'a Loaded) -> Option<&'a OnnxMo
     match &l.scorer {
         Scorer::Native(_) => None,
         Scorer::Onnx(m) => match m.kind {
-            Kind::Tabular(_) => Some(m),
+            super::onnx::model::Kind::Tabular(_) => Some(m),
             _ => wrong_kind(func, name, l, &format!("Embed with ml.embed_{}('{name}', ...).", l.features.first().map(String::as_str).unwrap_or("text"))),
         },
     }
@@ -259,9 +248,10 @@ pub fn predict(func: &str, name: &str, x: &[Option<f64>]) -> f64 {
     }
     let mut r = Vec::with_capacity(x.len());
     row(func, name, &l, x, None, &mut r);
-    match onnx {
-        Some(_) => score(func, &l, &r).unwrap_or_else(|e| onnx_failed(func, name, &l, e)),
-        None => score(func, &l, &r).unwrap_or_else(|e| SpineError::internal(format!("{func}: scoring with model \"{name}\": {e}")).raise()),
+    match (&l.scorer, onnx) {
+        (_, Some(m)) => m.score(&r, r.len()).map(|v| v[0]).unwrap_or_else(|e| onnx_failed(func, name, &l, e)),
+        (Scorer::Native(m), None) => m.predict_with(&r, &resolver(func)).unwrap_or_else(|e| SpineError::internal(format!("{func}: scoring with model \"{name}\": {e}")).raise()),
+        (Scorer::Onnx(_), None) => unreachable!("scoring_model returns every ONNX scorer"),
     }
 }
 
@@ -280,18 +270,19 @@ pub fn predict_batch(func: &str, name: &str, x: &[Option<f64>]) -> Vec<f64> {
     for (i, r) in x.chunks(n).enumerate() {
         row(func, name, &l, r, Some(i), &mut flat);
     }
-    match onnx {
-        Some(m) => m.score(&flat, n).unwrap_or_else(|e| onnx_failed(func, name, &l, e)),
-        None => flat
+    match (&l.scorer, onnx) {
+        (_, Some(m)) => m.score(&flat, n).unwrap_or_else(|e| onnx_failed(func, name, &l, e)),
+        (Scorer::Native(m), None) => flat
             .chunks(n)
-            .map(|r| score(func, &l, r).unwrap_or_else(|e| SpineError::internal(format!("{func}: scoring with model \"{name}\": {e}")).raise()))
+            .map(|r| m.predict_with(r, &resolver(func)).unwrap_or_else(|e| SpineError::internal(format!("{func}: scoring with model \"{name}\": {e}")).raise()))
             .collect(),
+        (Scorer::Onnx(_), None) => unreachable!("scoring_model returns every ONNX scorer"),
     }
 }
 
 fn embedding_model<'a>(func: &str, name: &str, l: &'a Loaded, kind: &str) -> &'a OnnxModel {
     let ok = |m: &OnnxModel| match (&m.kind, kind) {
-        (Kind::Text(..), "text") | (Kind::Image(_), "image") => true,
+        (super::onnx::model::Kind::Text(..), "text") | (super::onnx::model::Kind::Image(_), "image") => true,
         _ => false,
     };
     match &l.scorer {

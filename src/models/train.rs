@@ -254,9 +254,6 @@ pub fn train(model: Option<String>, store: Option<RegClass>, target: Option<Stri
     let mut stack_inputs = Vec::new();
     for name in &opts.inputs {
         let l = super::predict::load(F, name);
-        if let Err(e) = l.native_model() {
-            invalid(e, "Stack models trained with ml.train; score an imported ONNX model with ml.predict.")
-        }
         let mut index = Vec::new();
         for f in &l.features {
             let pos = match features.iter().position(|x| x == f) {
@@ -403,7 +400,7 @@ fn fit_and_evaluate(algorithm: &str, o: &Options, d: &Data, features: &[String],
             Model::Logistic { intercept: fit.intercept, coef: fit.coef, impute: means }
         }
         "stack" => {
-            let resolve = |id: i64| -> Result<std::rc::Rc<Model>, String> { super::predict::load_id(F, id).native_model() };
+            let resolve = |id: i64| -> Result<std::rc::Rc<Model>, String> { Ok(super::predict::native(F, &super::predict::load_id(F, id))) };
             let raw: Vec<usize> = (0..n_raw).collect();
             let design: Vec<f64> = xtr
                 .chunks(p)
@@ -431,7 +428,7 @@ fn fit_and_evaluate(algorithm: &str, o: &Options, d: &Data, features: &[String],
             Model::WoeScorecard { edges, woe: woes, intercept: fit.intercept, coef: fit.coef, impute: means }
         }
     };
-    let resolve = |id: i64| -> Result<std::rc::Rc<Model>, String> { super::predict::load_id(F, id).native_model() };
+    let resolve = |id: i64| -> Result<std::rc::Rc<Model>, String> { Ok(super::predict::native(F, &super::predict::load_id(F, id))) };
     let score = |rows: &[f64]| -> Vec<f64> { rows.chunks(p).map(|r| model.predict_with(r, &resolve).unwrap_or(f64::NAN)).collect() };
     let pte = score(xte);
     let ptr = score(xtr);

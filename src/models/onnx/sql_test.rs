@@ -4,7 +4,7 @@ use pgrx::prelude::*;
 
 #[pg_schema]
 mod tests {
-    use crate::models::predict::{cached_models as cached, MAX_ONNX_SESSIONS};
+    use crate::models::predict::{cached, MAX_ONNX_SESSIONS};
     use pgrx::prelude::*;
 
     const LOGREG: &[u8] = include_bytes!("../../../tests/fixtures/onnx/logreg.onnx");
