@@ -260,7 +260,7 @@ pub fn predict_batch(func: &str, name: &str, x: &[Option<f64>]) -> Vec<f64> {
     let l = load(func, name);
     let onnx = scoring_model(func, name, &l);
     let n = l.features.len();
-    if n == 0 || x.len() % n != 0 {
+    if n == 0 || !x.len().is_multiple_of(n) {
         SpineError::invalid(format!("{func}: model \"{name}\" takes {n} features per row; {} values are not whole rows", x.len()))
             .detail(format!("features in order: {}", l.features.join(", ")))
             .hint("Pass ARRAY[[f1, f2, ...], ...] with one row of the model's features per prediction.")
@@ -281,10 +281,7 @@ pub fn predict_batch(func: &str, name: &str, x: &[Option<f64>]) -> Vec<f64> {
 }
 
 fn embedding_model<'a>(func: &str, name: &str, l: &'a Loaded, kind: &str) -> &'a OnnxModel {
-    let ok = |m: &OnnxModel| match (&m.kind, kind) {
-        (super::onnx::model::Kind::Text(..), "text") | (super::onnx::model::Kind::Image(_), "image") => true,
-        _ => false,
-    };
+    let ok = |m: &OnnxModel| matches!((&m.kind, kind), (super::onnx::model::Kind::Text(..), "text") | (super::onnx::model::Kind::Image(_), "image"));
     match &l.scorer {
         Scorer::Onnx(m) if ok(m) => m,
         _ if l.task == "embedding" => wrong_kind(func, name, l, &format!("Embed with ml.embed_{}('{name}', ...).", l.features.first().map(String::as_str).unwrap_or("text"))),

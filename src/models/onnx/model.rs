@@ -68,7 +68,7 @@ impl OnnxModel {
     /// Scores `x` (rows × n_features, row-major): P(class 1) or the value per row.
     pub fn score(&self, x: &[f64], n_features: usize) -> Result<Vec<f64>, String> {
         let Kind::Tabular(p) = &self.kind else { return Err("this is an embedding model, not a scoring model".to_string()) };
-        if n_features == 0 || x.len() % n_features != 0 {
+        if n_features == 0 || !x.len().is_multiple_of(n_features) {
             return Err(format!("{} values are not rows of {n_features} features", x.len()));
         }
         let rows = x.len() / n_features;
