@@ -358,7 +358,9 @@ pub fn score_store(func: &str, name: &str) -> Vec<(i64, f64)> {
 pub fn score_key(func: &str, name: &str, key: i64) -> f64 {
     let (_, sql, rel, key_col) = store_query(func, name);
     let sql = format!("SELECT q.a FROM ({sql} WHERE s.{} = $1) AS q(k, a)", pgrx::spi::quote_identifier(&key_col));
-    let row = Spi::get_one_with_args::<Vec<Option<f64>>>(&format!("SELECT ({sql})"), &[key.into()]).or_raise("reading the listing's features");
+    // read-only SPI (ml.score_listing is parallel safe: Spi::get_one_with_args would assign an XID)
+    let row = Spi::connect(|c| c.select(&format!("SELECT ({sql})"), Some(1), &[key.into()]).and_then(|r| r.first().get_one::<Vec<Option<f64>>>()))
+        .or_raise("reading the listing's features");
     let Some(x) = row else {
         SpineError::new(PgSqlErrorCode::ERRCODE_NO_DATA_FOUND, format!("{func}: {rel} has no row with {key_col} = {key}"))
             .hint("The listing is not in the store (unknown id, or not yet first seen).")
