@@ -275,9 +275,13 @@ WITH a AS (
     SELECT x.listing_id, x.t0, x.make, x.model, o.sold, o.end_at
     FROM ml.t0_attributes_v x JOIN ml.t0_outcomes_v o ON o.listing_id = x.listing_id
 ), dict AS (
-    SELECT d.make, d.model, row_number() OVER () AS model_id FROM (SELECT DISTINCT a.make, a.model FROM a) d
+    -- one text key per (make, model), injective through the length prefix, so that the join is
+    -- on one column (joining on two makes the planner multiply their selectivities and expect a
+    -- handful of rows, and then nest loops around the sweep)
+    SELECT d.k, row_number() OVER () AS model_id
+    FROM (SELECT DISTINCT length(a.make) || ':' || a.make || a.model AS k FROM a) d
 ), keyed AS (
-    SELECT a.*, dict.model_id FROM a JOIN dict ON dict.make = a.make AND dict.model = a.model
+    SELECT a.*, dict.model_id FROM a JOIN dict ON dict.k = length(a.make) || ':' || a.make || a.model
 ), rows AS (
     SELECT k.model_id, x.at, x.kind, x.listing_id, x.new_listings, x.sales
     FROM keyed k
