@@ -3,7 +3,7 @@
 # pg_cron and spine preloaded, shared_buffers 512MB, fsync on, wal_level replica). Each result
 # is printed as a ratio against a named baseline measured in the same run, and appended to
 # target/bench/results.tsv. BENCH_LISTINGS (default 1000000) sets the generator's size;
-# BENCH=generator|hashing|governance|models|healing|stores runs one group (default: all);
+# BENCH=generator|hashing|governance|models|healing|pipelines|stores runs one group (default: all);
 # STORES_SIZES (default "100000 1000000") the marketplace sizes the feature stores are read at.
 # SPINE_PGBIN / SPINE_RUN_DIR run it against another PostgreSQL 15 installation / cluster directory.
 set -euo pipefail
@@ -187,6 +187,53 @@ bench_governance() {
   q -c "DROP TABLE IF EXISTS bench_g1m" -c "DROP FUNCTION IF EXISTS bench_trivial(regclass)" >/dev/null
 }
 
+# landing batch of $1 observations at $2 (timestamptz literal): the first active listings seen
+# again (every 20th 3 % cheaper), topped up with new listings of source 'bench-new' (prefix $3)
+land_bench_batch() {
+  local rows=$1 at=$2 prefix=$3
+  q -c "SELECT spine.land_batch('bench', (
+    SELECT jsonb_agg(o) FROM (
+      SELECT jsonb_build_object('source', source, 'source_listing_id', source_listing_id, 'observed_at', '$at',
+               'make', make, 'model', model, 'year', year, 'mileage_km', mileage_km, 'vin', vin, 'powertrain', powertrain,
+               'price_eur', CASE WHEN listing_id % 20 = 0 THEN round(price_eur * 0.97) ELSE price_eur END) AS o
+      FROM (SELECT * FROM marketplace.listings WHERE status = 'active' ORDER BY listing_id LIMIT $rows) l
+      UNION ALL
+      SELECT jsonb_build_object('source', 'bench-new', 'source_listing_id', '$prefix' || g, 'observed_at', '$at',
+               'make', 'Skoda', 'model', 'Octavia', 'year', 2015 + g % 10, 'mileage_km', 10000 + g % 150000, 'price_eur', 8000 + g % 20000)
+      FROM generate_series(1, greatest($rows - (SELECT count(*) FROM marketplace.listings WHERE status = 'active'), 0)) g) s))"
+}
+
+bench_pipelines() {
+  local batch=100000
+  say "pipelines: ingest of a $batch-row landing batch and marketplace_ingest_and_audit over $N listings"
+  if [ "$(q -c "SELECT count(*) FROM marketplace.listings")" != "$N" ]; then
+    q -c "SELECT spine.clear_demo_data()" -c "SET spine.demo_anchor = '2026-11-01 00:00+00'" -c "SELECT spine.generate_demo_data($N)" >/dev/null
+  fi
+  q -c "VACUUM ANALYZE" >/dev/null
+  local a b ingest copy run
+  a=$(land_bench_batch $batch "2026-11-01T06:00:00Z" a)
+  # baseline: the same rows typed out of their JSON into a table shaped and indexed like listings
+  copy=$(time_sql copy -c "CREATE SCHEMA IF NOT EXISTS bench" -c "CREATE TABLE bench.listings (LIKE marketplace.listings INCLUDING ALL)" \
+    -c "INSERT INTO bench.listings (source, source_listing_id, make, model, year, price_eur, mileage_km, first_seen_at, last_seen_at)
+        SELECT 'copy', payload->>'source_listing_id', payload->>'make', payload->>'model', (payload->>'year')::int,
+               (payload->>'price_eur')::numeric(12,2), (payload->>'mileage_km')::int, (payload->>'observed_at')::timestamptz, (payload->>'observed_at')::timestamptz
+        FROM marketplace.landing_listings WHERE batch_id = $a")
+  ingest=$(time_sql ingest -c "SELECT * FROM spine.ingest_landing($a)")
+  report "ingest_landing ${batch} rows" "$ingest" "typed_copy_of_the_rows_into_like_listings" "$copy" "(info: $(awk -v n=$batch -v t="$ingest" 'BEGIN {printf "%.0f", n / t}') rows/s)" ""
+  # the audit of batch a (a profile for the baseline), untimed; then a full run on a new batch
+  q -c "SELECT status FROM spine.run_pipeline('marketplace_ingest_and_audit')" >/dev/null
+  b=$(land_bench_batch $batch "2026-11-01T06:30:00Z" b)
+  run=$(time_sql run -c "SELECT status, message FROM spine.run_pipeline('marketplace_ingest_and_audit')")
+  q -c "SELECT step || ': ' || status || ', ' || rows_affected || ' rows, ' || round(duration_ms) || ' ms' FROM spine.pipeline_steps
+        WHERE run_id = (SELECT max(run_id) FROM spine.pipeline_runs) ORDER BY step_no" | sed 's/^/    /'
+  report "marketplace_ingest_and_audit ${batch}/${N}" "$run" "ingest_landing_alone_same_batch_size" "$ingest" "(info: $(awk -v n=$batch -v t="$run" 'BEGIN {printf "%.0f", n / t}') rows/s)" ""
+  local sanity survival
+  sanity=$(time_sql sanity -c "SELECT status FROM spine.run_pipeline('status_sanity_audit_midnight')")
+  survival=$(time_sql survival -c "SELECT status FROM spine.run_pipeline('survival_marketplace_daily')")
+  echo "    status_sanity_audit_midnight over $N listings: ${sanity} s; survival_marketplace_daily: ${survival} s"
+  q -c "DROP SCHEMA IF EXISTS bench CASCADE" >/dev/null
+}
+
 bench_healing() {
   say "healing: spine.dedupe over generated marketplaces (goal: 1M listings in <= 10 min on 2 cores, close to linear)"
   local n t rows first=""
@@ -315,14 +362,15 @@ bench_stores() {
 }
 
 case "${BENCH:-all}" in
-  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_healing; bench_stores ;;
+  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_healing; bench_pipelines; bench_stores ;;
   healing) bench_healing ;;
   governance) bench_governance ;;
   generator) bench_generator ;;
   hashing) bench_hashing ;;
   models) bench_models ;;
+  pipelines) bench_pipelines ;;
   stores) bench_stores ;;
-  *) echo "BENCH must be all, generator, hashing, governance, models, healing or stores" >&2; exit 2 ;;
+  *) echo "BENCH must be all, generator, hashing, governance, models, healing, pipelines or stores" >&2; exit 2 ;;
 esac
 
 echo

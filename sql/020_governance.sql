@@ -34,7 +34,8 @@ CREATE TABLE audit.store_policies (
     label_columns  text[] NOT NULL DEFAULT '{}',
     policy         jsonb NOT NULL DEFAULT '{}',
     registered_at  timestamptz NOT NULL DEFAULT now(),
-    registered_by  text NOT NULL DEFAULT session_user
+    registered_by  text NOT NULL DEFAULT session_user,
+    builtin        boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE audit.store_policies IS
     'spine: governed stores and their policies (audit.register_store); the effective policy with defaults is in audit.store_policy_effective';
@@ -152,7 +153,8 @@ BEGIN
 END
 $triggers$;
 
-SELECT pg_catalog.pg_extension_config_dump('audit.store_policies', '');
+-- the six stores' registrations come with the extension; pg_dump keeps the ones admins made or changed
+SELECT pg_catalog.pg_extension_config_dump('audit.store_policies', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('audit.t0_cert_registry', '');
 SELECT pg_catalog.pg_extension_config_dump('audit.t0_dataset_hash_baseline', '');
 SELECT pg_catalog.pg_extension_config_dump('audit.t0_viewdef_baseline', '');

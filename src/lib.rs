@@ -12,6 +12,7 @@ pub mod hashing;
 pub mod healing;
 pub mod ingest;
 pub mod models;
+pub mod pipelines;
 pub mod stores;
 
 // Tables, indexes and comments of the data model (DESIGN §2), before any function.
@@ -31,6 +32,7 @@ pub mod pg_test {
 
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec![]
+        // pg_cron for the pipelines' scheduling tests (created by those tests, in their transaction)
+        vec!["shared_preload_libraries = 'pg_cron'", "cron.database_name = 'pgrx_tests'"]
     }
 }

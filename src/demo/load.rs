@@ -207,8 +207,9 @@ pub fn clear() {
                   marketplace.landing_quarantine, marketplace.landing_listings, marketplace.landing_batches,
                   marketplace.listings, marketplace.region_socio, marketplace.cities, marketplace.regions,
                   spine.demo_truth_duplicates, spine.demo_truth_battery, spine.demo_truth_market,
+                  ml.survival_labels, spine.recheck_requests, spine.ingest_cycles, spine.batch_profiles, audit.findings,
                   marketplace.dedupe_overrides, marketplace.listing_links, marketplace.healed_values,
-                  marketplace.listing_battery, spine.healing_runs
+                  marketplace.listing_battery, spine.healing_runs, ml.listing_scores
          RESTART IDENTITY CASCADE;
          ALTER TABLE marketplace.listing_events ENABLE TRIGGER listing_events_no_truncate;
          ALTER TABLE marketplace.listing_attribute_history ENABLE TRIGGER listing_attribute_history_no_truncate;",

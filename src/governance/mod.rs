@@ -64,7 +64,7 @@ mod audit {
     /// Registers (or re-registers, replacing the policy of) a governed store. Admins only.
     #[pg_extern(volatile, parallel_unsafe, security_definer)]
     #[search_path(pg_catalog, pg_temp)]
-    fn register_store(
+    pub fn register_store(
         store: Option<RegClass>,
         key_column: Option<String>,
         t0_column: Option<String>,

@@ -109,16 +109,23 @@ pub fn register(
     }
     writing(|| {
         Spi::run_with_args(
-            "INSERT INTO audit.store_policies AS p (store, store_name, key_column, t0_column, label_columns, policy, registered_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+            "INSERT INTO audit.store_policies AS p (store, store_name, key_column, t0_column, label_columns, policy, registered_by, builtin)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (store) DO UPDATE SET store_name = EXCLUDED.store_name, key_column = EXCLUDED.key_column,
                  t0_column = EXCLUDED.t0_column, label_columns = EXCLUDED.label_columns, policy = EXCLUDED.policy,
-                 registered_at = now(), registered_by = EXCLUDED.registered_by",
-            &[rel.oid.into(), rel.name.clone().into(), key.into(), t0.into(), labels.into(), pgrx::JsonB(policy_json).into(), super::verdict::caller().into()],
+                 registered_at = now(), registered_by = EXCLUDED.registered_by, builtin = EXCLUDED.builtin",
+            &[rel.oid.into(), rel.name.clone().into(), key.into(), t0.into(), labels.into(), pgrx::JsonB(policy_json).into(), super::verdict::caller().into(), creating_extension().into()],
         )
     })
     .or_raise("writing the store policy");
     invalidate(rel.oid);
+}
+
+/// Registrations made by spine's own install script are `builtin` (pg_dump leaves them to
+/// CREATE EXTENSION); any later registration by an admin is not.
+fn creating_extension() -> bool {
+    // SAFETY: plain read of a backend global
+    unsafe { pg_sys::creating_extension }
 }
 
 fn invalidate(oid: pg_sys::Oid) {

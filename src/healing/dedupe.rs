@@ -1,7 +1,7 @@
 //! Dedupe of reposted listings (the seed's `dedupe_ai_sql` controller). Pure Rust.
 //!
-//! 1. Blocking: listings sharing a VIN; listings sharing (make, model, year, powertrain, region)
-//!    whose mileages lie within `MILEAGE_WINDOW` of each other (a sorted sweep inside the block,
+//! 1. Blocking: listings sharing a VIN; listings sharing (make, model, year, powertrain, region,
+//!    colour) whose mileages lie within `MILEAGE_WINDOW` of each other (a sorted sweep inside the block,
 //!    so a block of k listings costs O(k log k + pairs), not O(k²)).
 //! 2. Scoring: evidence from the fields a repost keeps (VIN, colour, power, transmission, seller
 //!    type, location), mileage that did not go down by more than a slip and did not jump, a price
@@ -50,8 +50,15 @@ pub fn field_hash(s: Option<&str>) -> u64 {
     s.map(|s| fnv(&s.trim().to_lowercase())).unwrap_or(0)
 }
 
-pub fn block_key(make: &str, model: &str, year: i32, powertrain: Option<&str>, region: Option<&str>) -> u64 {
-    fnv(&format!("{}\u{1f}{}\u{1f}{year}\u{1f}{}\u{1f}{}", make.trim().to_lowercase(), model.trim().to_lowercase(), powertrain.unwrap_or(""), region.unwrap_or("")))
+pub fn block_key(make: &str, model: &str, year: i32, powertrain: Option<&str>, region: Option<&str>, colour: Option<&str>) -> u64 {
+    fnv(&format!(
+        "{}\u{1f}{}\u{1f}{year}\u{1f}{}\u{1f}{}\u{1f}{}",
+        make.trim().to_lowercase(),
+        model.trim().to_lowercase(),
+        powertrain.unwrap_or(""),
+        region.unwrap_or(""),
+        colour.map(|c| c.trim().to_lowercase()).unwrap_or_default()
+    ))
 }
 
 fn mix(mut x: u64) -> u64 {
@@ -158,7 +165,7 @@ pub fn score(a: &Rec, b: &Rec) -> (f64, Vec<String>) {
         _ => {}
     }
     if a.block == b.block {
-        add(0.10, "same make, model, year, powertrain and region".into());
+        add(0.10, "same make, model, year, powertrain, region and colour".into());
     }
     // what a repost keeps: equal is evidence, different is evidence against (a car does not
     // change colour, power or gearbox between two listings)

@@ -32,8 +32,8 @@ fn scope_sql(full: bool) -> String {
         format!(
             "WITH changed AS (SELECT * FROM marketplace.listings WHERE updated_at >= $1)
              SELECT {COLUMNS} FROM marketplace.listings l
-             WHERE (l.make, l.model, l.year, coalesce(l.powertrain, ''), coalesce(l.region_code, '')) IN
-                   (SELECT make, model, year, coalesce(powertrain, ''), coalesce(region_code, '') FROM changed)
+             WHERE (l.make, l.model, l.year, coalesce(l.powertrain, ''), coalesce(l.region_code, ''), coalesce(lower(trim(l.colour)), '')) IN
+                   (SELECT make, model, year, coalesce(powertrain, ''), coalesce(region_code, ''), coalesce(lower(trim(colour)), '') FROM changed)
                 OR l.vin IN (SELECT vin FROM changed WHERE vin IS NOT NULL)"
         )
     }
@@ -71,7 +71,7 @@ pub fn run(full_requested: bool) -> Outcome {
                     id: r.get::<i64>(1).ok().flatten().unwrap_or(0),
                     first_seen: r.get::<TimestampWithTimeZone>(2).ok().flatten().map(|t| t.into_inner()).unwrap_or(0),
                     vin: s(3),
-                    block: dedupe::block_key(&make, &model, year, s(7).as_deref(), s(8).as_deref()),
+                    block: dedupe::block_key(&make, &model, year, s(7).as_deref(), s(8).as_deref(), s(11).as_deref()),
                     mileage: r.get::<i32>(9).ok().flatten(),
                     price: r.get::<f64>(10).ok().flatten(),
                     colour: dedupe::field_hash(s(11).as_deref()),
@@ -164,7 +164,11 @@ pub fn run(full_requested: bool) -> Outcome {
         &[run_id.into(), ids.clone().into(), old.into(), new.into(), conf.into()],
     )
     .or_raise("writing canonical listing ids");
-    let groups = canonical.iter().enumerate().filter(|(i, c)| *i == **c && canonical.iter().filter(|x| *x == *c).count() > 1).count() as i64;
+    let mut sizes: HashMap<usize, usize> = HashMap::new();
+    for c in &canonical {
+        *sizes.entry(*c).or_insert(0) += 1;
+    }
+    let groups = sizes.values().filter(|n| **n > 1).count() as i64;
     let out = Outcome { run_id, listings: recs.len() as i64, pairs: pairs.len() as i64, links: accepted.len() as i64, groups, changed: ids.len() as i64 };
     Spi::run_with_args(
         "UPDATE spine.healing_runs SET finished_at = clock_timestamp(),

@@ -7,7 +7,7 @@ fn rec(id: i64, first_seen: i64, mileage: i32, colour: &str, desc: &str) -> Rec 
         id,
         first_seen,
         vin: None,
-        block: block_key("Volkswagen", "Golf", 2019, Some("petrol"), Some("DE-BY")),
+        block: block_key("Volkswagen", "Golf", 2019, Some("petrol"), Some("DE-BY"), Some(colour)),
         mileage: Some(mileage),
         price: Some(15_000.0),
         colour: field_hash(Some(colour)),
@@ -42,7 +42,7 @@ fn a_repost_scores_above_the_threshold_and_a_lookalike_below() {
     let (s, why) = score(&original, &repost);
     assert!(s >= THRESHOLD, "{s} {why:?}");
     assert!(why.iter().any(|w| w.starts_with("description similarity")));
-    let mut other = rec(3, 2, 51_000, "black", "Golf mit Schiebedach, Sitzheizung, Tempomat und Einparkhilfe hinten, Farbe schwarz");
+    let mut other = rec(3, 2, 51_000, "blue", "Golf mit Schiebedach, Sitzheizung, Tempomat und Einparkhilfe hinten, Farbe schwarz");
     other.power_kw = Some(110);
     other.lat = Some(48.4);
     let (s, why) = score(&original, &other);
@@ -58,7 +58,7 @@ fn a_repost_scores_above_the_threshold_and_a_lookalike_below() {
 fn blocking_uses_vin_and_a_mileage_window() {
     let mut recs = vec![rec(1, 0, 10_000, "blue", DESC), rec(2, 1, 12_000, "blue", DESC), rec(3, 2, 40_000, "blue", DESC)];
     let mut far = rec(4, 3, 90_000, "red", DESC);
-    far.block = block_key("BMW", "X1", 2018, Some("diesel"), Some("DE-BE"));
+    far.block = block_key("BMW", "X1", 2018, Some("diesel"), Some("DE-BE"), Some("red"));
     far.vin = Some("WBA00000000000001".into());
     recs[2].vin = Some("WBA00000000000001".into());
     recs.push(far);

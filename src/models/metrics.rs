@@ -102,6 +102,33 @@ pub fn threshold_for_precision(y: &[bool], p: &[f64], target: f64) -> Option<(f6
     best
 }
 
+/// The threshold with the highest precision among those whose recall is at least `min_recall`:
+/// (threshold, precision, recall).
+pub fn best_precision_threshold(y: &[bool], p: &[f64], min_recall: f64) -> Option<(f64, f64, f64)> {
+    let mut idx: Vec<usize> = (0..y.len()).collect();
+    idx.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+    let positives = y.iter().filter(|v| **v).count() as f64;
+    if positives == 0.0 {
+        return None;
+    }
+    let (mut tp, mut k) = (0.0, 0usize);
+    let mut best: Option<(f64, f64, f64)> = None;
+    while k < idx.len() {
+        let t = p[idx[k]];
+        while k < idx.len() && p[idx[k]] == t {
+            if y[idx[k]] {
+                tp += 1.0;
+            }
+            k += 1;
+        }
+        let (precision, recall) = (tp / k as f64, tp / positives);
+        if recall >= min_recall && best.is_none_or(|b| precision > b.1) {
+            best = Some((t, precision, recall));
+        }
+    }
+    best
+}
+
 #[cfg(test)]
 #[path = "metrics_test.rs"]
 mod tests;

@@ -35,3 +35,10 @@ fn precision_threshold_is_the_lowest_that_reaches_the_target() {
     assert_eq!(threshold_for_precision(&Y, &P, 0.75), Some((0.6, 0.75, 0.6)));
     assert_eq!(threshold_for_precision(&[false, true], &[0.9, 0.1], 0.9), None);
 }
+
+#[test]
+fn best_precision_threshold_respects_the_minimum_recall() {
+    // recall >= 0.4 needs the top 2 positives (0.9, 0.8): precision 1 at 0.8
+    assert_eq!(best_precision_threshold(&Y, &P, 0.4), Some((0.8, 1.0, 0.4)));
+    assert_eq!(best_precision_threshold(&[false], &[0.3], 0.1), None);
+}

@@ -153,9 +153,8 @@ pub fn predict(func: &str, name: &str, x: &[Option<f64>]) -> f64 {
     score(func, &l, &row).unwrap_or_else(|e| SpineError::internal(format!("{func}: scoring with model \"{name}\": {e}")).raise())
 }
 
-/// Scores the store row of `key` with the deployed `name` (its features read by name from the
-/// store it was trained on). NULL features follow the model's impute rule.
-pub fn score_key(func: &str, name: &str, key: i64) -> f64 {
+/// The SQL that reads the deployed model's features, by name, from its store: `key, ARRAY[...]`.
+fn store_query(func: &str, name: &str) -> (Rc<Loaded>, String, String, String) {
     let l = load(func, name);
     let Some(store) = l.store else {
         SpineError::new(PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED, format!("{func}: model \"{name}\" was not trained on a store"))
@@ -185,7 +184,27 @@ pub fn score_key(func: &str, name: &str, key: i64) -> f64 {
             }
         })
         .collect();
-    let sql = format!("SELECT ARRAY[{}]::float8[] FROM {rel} s WHERE s.{} = $1", cols.join(", "), pgrx::spi::quote_identifier(&key_col));
+    let sql = format!("SELECT (s.{k})::int8, ARRAY[{}]::float8[] FROM {rel} s", cols.join(", "), k = pgrx::spi::quote_identifier(&key_col));
+    (l, sql, rel, key_col)
+}
+
+/// Scores every row of the deployed model's store: (key, score).
+pub fn score_store(func: &str, name: &str) -> Vec<(i64, f64)> {
+    let (_, sql, _, _) = store_query(func, name);
+    let rows: Vec<(i64, Vec<Option<f64>>)> = Spi::connect(|c| {
+        c.select(&sql, None, &[])
+            .or_raise("reading the store's features")
+            .filter_map(|r| Some((r.get::<i64>(1).ok()??, r.get::<Vec<Option<f64>>>(2).ok()??)))
+            .collect()
+    });
+    rows.into_iter().map(|(k, x)| (k, predict(func, name, &x))).collect()
+}
+
+/// Scores the store row of `key` with the deployed `name` (its features read by name from the
+/// store it was trained on). NULL features follow the model's impute rule.
+pub fn score_key(func: &str, name: &str, key: i64) -> f64 {
+    let (_, sql, rel, key_col) = store_query(func, name);
+    let sql = format!("SELECT q.a FROM ({sql} WHERE s.{} = $1) AS q(k, a)", pgrx::spi::quote_identifier(&key_col));
     let row = Spi::get_one_with_args::<Vec<Option<f64>>>(&format!("SELECT ({sql})"), &[key.into()]).or_raise("reading the listing's features");
     let Some(x) = row else {
         SpineError::new(PgSqlErrorCode::ERRCODE_NO_DATA_FOUND, format!("{func}: {rel} has no row with {key_col} = {key}"))

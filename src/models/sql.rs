@@ -6,7 +6,7 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
 pgrx::extension_sql_file!("../../sql/050_models.sql", name = "models_registry", requires = ["governance"]);
-pgrx::extension_sql_file!("../../sql/070_deployments.sql", name = "model_deployments", requires = ["models_registry", ml::score_listing]);
+pgrx::extension_sql_file!("../../sql/070_deployments.sql", name = "model_deployments", requires = ["models_registry", ml::score_listing, ml::score_store]);
 
 fn need_name(func: &str, model: Option<String>) -> String {
     model.unwrap_or_else(|| {
@@ -51,6 +51,13 @@ mod ml {
             SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, "ml.score_listing: listing_id must not be NULL").raise()
         };
         crate::models::predict::score_key("ml.score_listing", &name, id)
+    }
+
+    /// Scores every row of the deployed model's store: one (key, score) per row.
+    #[pg_extern(stable, parallel_safe, requires = ["models_registry"])]
+    pub fn score_store(model: Option<String>) -> TableIterator<'static, (name!(key, i64), name!(score, f64))> {
+        let name = need_name("ml.score_store", model);
+        TableIterator::new(crate::models::predict::score_store("ml.score_store", &name))
     }
 
     /// Deploys a version (NULL = the newest) of a registered model; returns its model_id.

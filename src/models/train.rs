@@ -448,10 +448,18 @@ fn fit_and_evaluate(algorithm: &str, o: &Options, d: &Data, features: &[String],
                 let fl = flagged.iter().filter(|f| **f).count() as f64;
                 let pos = yte.iter().filter(|v| **v).count() as f64;
                 m["threshold"] = json!(th);
+                m["target_precision_reached"] = json!(true);
                 m["holdout_precision_at_threshold"] = json!(if fl > 0.0 { Some(tp / fl) } else { None });
                 m["holdout_recall_at_threshold"] = json!(if pos > 0.0 { Some(tp / pos) } else { None });
             }
-            None => invalid(format!("no threshold reaches precision {target} on the training data"), "Lower target_precision."),
+            None => {
+                // unreachable: the most precise threshold that still flags at least 5 % of the positives
+                let (th, prec, _) = metrics::best_precision_threshold(ytr, &ptr, 0.05).unwrap_or((0.5, 0.0, 0.0));
+                pgrx::notice!("{F}: no threshold reaches precision {target} on the training data; using {th:.4} (precision {prec:.3})");
+                m["threshold"] = json!(th);
+                m["target_precision_reached"] = json!(false);
+                m["training_precision_at_threshold"] = json!(prec);
+            }
         }
     }
     (model, m)

@@ -49,3 +49,10 @@ pgrx::extension_sql_file!(
 
 #[cfg(any(test, feature = "pg_test"))]
 mod sql_test;
+
+// Each store registered with its policy (after the views and governance exist).
+pgrx::extension_sql_file!(
+    "../../sql/080_store_policies.sql",
+    name = "store_policies",
+    requires = ["stores", "governance", governance::audit::register_store]
+);
