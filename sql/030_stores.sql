@@ -18,7 +18,7 @@
 ---------------------------------------------------------------------------------------------
 -- History of descriptive attributes. listing_events records prices and statuses; ingest updates
 -- the other columns of marketplace.listings in place with each newer observation. This table
--- keeps the values an update replaced, dated by the observation that replaced them.
+-- keeps the values an update replaced, dated by when the new values became known.
 ---------------------------------------------------------------------------------------------
 CREATE FUNCTION spine.refuse_rewrite() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
@@ -103,7 +103,8 @@ CREATE AGGREGATE ml.multiset_median(float8, integer) (
     SFUNC = ml.multiset_median_trans,
     STYPE = internal,
     FINALFUNC = ml.multiset_median_final,
-    FINALFUNC_MODIFY = READ_ONLY
+    FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE ml.multiset_median(float8, integer) IS
     'Median (as percentile_cont(0.5)) of a multiset: each row adds `copies` of `value` (copies > 0) or removes them (copies < 0); rows with a NULL are skipped; NULL when empty. As a window aggregate with ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW it gives the median of what is present at every row in O(log n). Removing a value that is not present is an error (22023).';
