@@ -18,7 +18,7 @@
 ---------------------------------------------------------------------------------------------
 -- History of descriptive attributes. listing_events records prices and statuses; ingest updates
 -- the other columns of marketplace.listings in place with each newer observation. This table
--- keeps the values an update replaced, dated by the observation that replaced them.
+-- keeps the values an update replaced, dated by when the new values became known.
 ---------------------------------------------------------------------------------------------
 CREATE FUNCTION spine.refuse_rewrite() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
@@ -103,7 +103,8 @@ CREATE AGGREGATE ml.multiset_median(float8, integer) (
     SFUNC = ml.multiset_median_trans,
     STYPE = internal,
     FINALFUNC = ml.multiset_median_final,
-    FINALFUNC_MODIFY = READ_ONLY
+    FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE ml.multiset_median(float8, integer) IS
     'Median (as percentile_cont(0.5)) of a multiset: each row adds `copies` of `value` (copies > 0) or removes them (copies < 0); rows with a NULL are skipped; NULL when empty. As a window aggregate with ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW it gives the median of what is present at every row in O(log n). Removing a value that is not present is an error (22023).';
@@ -275,9 +276,13 @@ WITH a AS (
     SELECT x.listing_id, x.t0, x.make, x.model, o.sold, o.end_at
     FROM ml.t0_attributes_v x JOIN ml.t0_outcomes_v o ON o.listing_id = x.listing_id
 ), dict AS (
-    SELECT d.make, d.model, row_number() OVER () AS model_id FROM (SELECT DISTINCT a.make, a.model FROM a) d
+    -- one text key per (make, model), injective through the length prefix, so that the join is
+    -- on one column (joining on two makes the planner multiply their selectivities and expect a
+    -- handful of rows, and then nest loops around the sweep)
+    SELECT d.k, row_number() OVER () AS model_id
+    FROM (SELECT DISTINCT length(a.make) || ':' || a.make || a.model AS k FROM a) d
 ), keyed AS (
-    SELECT a.*, dict.model_id FROM a JOIN dict ON dict.make = a.make AND dict.model = a.model
+    SELECT a.*, dict.model_id FROM a JOIN dict ON dict.k = length(a.make) || ':' || a.make || a.model
 ), rows AS (
     SELECT k.model_id, x.at, x.kind, x.listing_id, x.new_listings, x.sales
     FROM keyed k
