@@ -85,7 +85,7 @@ if [ "$rc" != 0 ]; then
   [ -f "$REG/regression.diffs" ] && head -150 "$REG/regression.diffs"
 fi
 passed=$((passed + n - nf)); failed=$((failed + nf))
-if grep -q "SKIPPED" "$REG/results/42_onnx_minilm.out" 2>/dev/null; then
+if grep -q "^SKIPPED:" "$REG/results/42_onnx_minilm.out" 2>/dev/null; then
   echo "SKIPPED: 42_onnx_minilm (all-MiniLM-L6-v2 not installed: run make models)"
 fi
 
