@@ -69,16 +69,19 @@ unsafe fn palloc_str(s: &str) -> *mut c_char {
     pstrdup(c.as_ptr())
 }
 
-/// Raises ERROR with `code` (any five-character SQLSTATE). Never returns.
+/// Raises ERROR with `code` (any five-character SQLSTATE). Never returns. The strings are
+/// consumed: copied into `palloc` memory and dropped before `errfinish` leaves by `longjmp`,
+/// so nothing Rust owns is left behind.
 ///
 /// # Safety
-/// Call only from the outermost frame of a C entry point, after every Rust value that needs
-/// dropping is gone: `errfinish` leaves by `longjmp`.
-pub unsafe fn raise_custom(code: &str, message: &str, detail: Option<&str>, hint: Option<&str>) -> ! {
-    let (m, d, h) = (palloc_str(message), detail.map(|d| palloc_str(d)), hint.map(|h| palloc_str(h)));
-    let code = make_sqlstate(code);
+/// Call only from the outermost frame of a C entry point, after every other Rust value that
+/// needs dropping is gone.
+pub unsafe fn raise_custom(code: String, message: String, detail: Option<String>, hint: Option<String>) -> ! {
+    let (m, d, h) = (palloc_str(&message), detail.as_deref().map(|d| palloc_str(d)), hint.as_deref().map(|h| palloc_str(h)));
+    let sqlstate = make_sqlstate(&code);
+    drop((code, message, detail, hint));
     if errstart(pgrx::PgLogLevel::ERROR as c_int, std::ptr::null()) {
-        errcode(code);
+        errcode(sqlstate);
         errmsg_internal(c"%s".as_ptr(), m);
         if let Some(d) = d {
             errdetail_internal(c"%s".as_ptr(), d);

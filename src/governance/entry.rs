@@ -34,17 +34,9 @@ impl Raise {
     }
 }
 
-/// Raises `r` (consumed and dropped before PostgreSQL longjmps).
+/// Raises `r` (consumed; raise_custom drops it before PostgreSQL longjmps).
 unsafe fn raise(r: Raise) -> ! {
-    let Raise { code, message, detail, hint } = r;
-    let (code, message, detail, hint) = (
-        pg_sys::pstrdup(std::ffi::CString::new(code).unwrap_or_default().as_ptr()),
-        pg_sys::pstrdup(std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default().as_ptr()),
-        detail.map(|d| pg_sys::pstrdup(std::ffi::CString::new(d.replace('\0', " ")).unwrap_or_default().as_ptr())),
-        hint.map(|h| pg_sys::pstrdup(std::ffi::CString::new(h.replace('\0', " ")).unwrap_or_default().as_ptr())),
-    );
-    let s = |p: *mut std::ffi::c_char| std::ffi::CStr::from_ptr(p).to_str().unwrap_or("");
-    raise_custom(s(code), s(message), detail.map(s), hint.map(s))
+    raise_custom(r.code, r.message, r.detail, r.hint)
 }
 
 fn null_store(func: &str) -> Raise {
