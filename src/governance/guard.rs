@@ -158,6 +158,12 @@ pub fn fresh(client: &SpiClient<'_>, s: &Store, now: i64) -> Check<Option<i64>> 
 
 /// The full fast-path check of one store (no cache read); fills the cache on a pass.
 pub fn fast(client: &SpiClient<'_>, oid: pg_sys::Oid, depth: usize) -> Check<Pass> {
+    fast_checked(client, oid, depth).map(|(_, cert)| Pass { cert_id: Some(cert.cert_id), warnings: Vec::new(), evidence: None })
+}
+
+/// The fast checks; on a pass, the store and certification they read (the strict guard goes on
+/// with them).
+fn fast_checked(client: &SpiClient<'_>, oid: pg_sys::Oid, depth: usize) -> Check<(Store, Cert)> {
     let now = now();
     let s = store::load(client, oid)?;
     if s.policy.fast_checks() == 0 {
@@ -185,7 +191,7 @@ pub fn fast(client: &SpiClient<'_>, oid: pg_sys::Oid, depth: usize) -> Check<Pas
     components(client, &s, depth)?;
     let valid_until = [cert.expires_at, stale_at].into_iter().flatten().min().unwrap_or(i64::MAX);
     cache::put(oid, Entry { cert_id: cert.cert_id, store_name: s.name.clone(), relids, valid_until, checked_at: now });
-    Ok(Pass { cert_id: Some(cert.cert_id), warnings: Vec::new(), evidence: None })
+    Ok((s, cert))
 }
 
 /// Every component named in the policy passes the fast guard too.
@@ -222,9 +228,7 @@ fn components(client: &SpiClient<'_>, s: &Store, depth: usize) -> Check<()> {
 
 /// The strict check: everything the fast one does plus a fresh profile of the data.
 pub fn strict(client: &SpiClient<'_>, oid: pg_sys::Oid) -> Check<Pass> {
-    let fast_pass = fast(client, oid, 0)?;
-    let s = store::load(client, oid)?;
-    let cert = store::active_cert(client, &s)?;
+    let (s, cert) = fast_checked(client, oid, 0)?;
     if s.policy.data_checks() == 0 {
         return Err(Failure::new(
             Sp::CheckFailed,
@@ -268,5 +272,5 @@ pub fn strict(client: &SpiClient<'_>, oid: pg_sys::Oid) -> Check<Pass> {
     for w in &report.warnings {
         pgrx::warning!("{}", w);
     }
-    Ok(Pass { cert_id: fast_pass.cert_id, warnings: report.warnings, evidence: Some(evidence) })
+    Ok(Pass { cert_id: Some(cert.cert_id), warnings: report.warnings, evidence: Some(evidence) })
 }
