@@ -65,6 +65,15 @@ impl Column {
     pub fn qualified(&self) -> String {
         format!("s.{}", quote_identifier(&self.name))
     }
+    /// The value as a model feature: float8, booleans as 0/1.
+    pub fn feature_expr(&self) -> String {
+        let q = self.qualified();
+        if self.type_name == "boolean" {
+            format!("({q})::int::float8")
+        } else {
+            format!("({q})::float8")
+        }
+    }
     /// The value as float8 (numeric and temporal columns) or text (categorical).
     pub fn sample_expr(&self) -> String {
         let q = self.qualified();
@@ -98,6 +107,15 @@ impl Store {
     }
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// Column `name` of `columns` as a model feature (see `Column::feature_expr`); a column that is
+/// not there is read as float8, so PostgreSQL names it in its error.
+pub fn feature_expr(columns: &[Column], name: &str) -> String {
+    match columns.iter().find(|c| c.name == name) {
+        Some(c) => c.feature_expr(),
+        None => format!("(s.{})::float8", quote_identifier(name)),
     }
 }
 

@@ -326,17 +326,7 @@ fn store_query(func: &str, name: &str) -> (Rc<Loaded>, String, String, String) {
         }
     });
     let types = Spi::connect(|c| crate::governance::store::columns(&c, store));
-    let cols: Vec<String> = l
-        .features
-        .iter()
-        .map(|f| {
-            let q = format!("s.{}", pgrx::spi::quote_identifier(f));
-            match types.iter().find(|c| &c.name == f) {
-                Some(c) if c.type_name == "boolean" => format!("({q})::int::float8"),
-                _ => format!("({q})::float8"),
-            }
-        })
-        .collect();
+    let cols: Vec<String> = l.features.iter().map(|f| crate::governance::store::feature_expr(&types, f)).collect();
     let sql = format!("SELECT (s.{k})::int8, ARRAY[{}]::float8[] FROM {rel} s", cols.join(", "), k = pgrx::spi::quote_identifier(&key_col));
     (l, sql, rel, key_col)
 }

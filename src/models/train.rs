@@ -149,21 +149,14 @@ fn column_kind(store: &str, cols: &[(String, String)], name: &str) -> String {
 }
 
 /// The column as float8 (booleans as 0/1).
-fn as_float(cols: &[(String, String)], name: &str) -> String {
-    let q = format!("s.{}", quote_identifier(name));
-    match cols.iter().find(|(n, _)| n == name).map(|(_, k)| k.as_str()) {
-        Some("Boolean") => format!("({q})::int::float8"),
-        _ => format!("({q})::float8"),
-    }
-}
-
-fn read(store: &str, cols: &[(String, String)], key: &str, t0: &str, target: &str, event: Option<&str>, features: &[String]) -> Data {
-    let fx: Vec<String> = features.iter().map(|f| as_float(cols, f)).collect();
+fn read(store: &str, columns: &[crate::governance::store::Column], key: &str, t0: &str, target: &str, event: Option<&str>, features: &[String]) -> Data {
+    let as_float = |name: &str| crate::governance::store::feature_expr(columns, name);
+    let fx: Vec<String> = features.iter().map(|f| as_float(f)).collect();
     let ev = event.map(|e| format!("(s.{})::bool", quote_identifier(e))).unwrap_or_else(|| "true".into());
     let sql = format!(
         "SELECT {t}, {ev}, {} FROM {store} s ORDER BY s.{t0}, s.{k}",
         fx.join(", "),
-        t = as_float(cols, target),
+        t = as_float(target),
         t0 = quote_identifier(t0),
         k = quote_identifier(key),
     );
@@ -227,12 +220,13 @@ pub fn train(model: Option<String>, store: Option<RegClass>, target: Option<Stri
             None => SpineError::new(PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, format!("{F}: {} is not registered", rel.name)).raise(),
         }
     });
-    let cols: Vec<(String, String)> = Spi::connect(|c| crate::governance::store::columns(&c, rel.oid))
-        .into_iter()
+    let columns = Spi::connect(|c| crate::governance::store::columns(&c, rel.oid));
+    let cols: Vec<(String, String)> = columns
+        .iter()
         .map(|c| {
             // booleans train as 0/1; text and other types do not train
             let kind = if c.type_name == "boolean" { "Boolean" } else if c.kind == crate::governance::store::Kind::Numeric { "Numeric" } else { "Other" }.to_string();
-            (c.name, kind)
+            (c.name.clone(), kind)
         })
         .collect();
     let target_kind = column_kind(&rel.name, &cols, &target);
@@ -282,7 +276,7 @@ pub fn train(model: Option<String>, store: Option<RegClass>, target: Option<Stri
     if algorithm != "coxph" && target_kind != "Boolean" {
         invalid(format!("target \"{target}\" must be boolean"), "Binary classifiers predict a boolean label column, e.g. label_slow21.");
     }
-    let data = read(&rel.name, &cols, &key, &t0, &target, event.as_deref(), &features);
+    let data = read(&rel.name, &columns, &key, &t0, &target, event.as_deref(), &features);
     let (fitted, metrics) = fit_and_evaluate(&algorithm, &opts, &data, &features, &stack_inputs, n_raw);
     let dataset_hash = Spi::get_one_with_args::<String>("SELECT audit.dataset_hash($1::oid::regclass)", &[rel.oid.into()]).or_raise("hashing the training data");
     let mut params_out = json!({"holdout": opts.holdout, "impute": if opts.impute_mean { "mean" } else { "error" }});
