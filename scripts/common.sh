@@ -42,6 +42,7 @@ init_cluster() {
       echo "shared_preload_libraries = 'pg_cron,spine'"
       echo "cron.database_name = '$db'"
       echo "cron.host = '$dir'"
+      echo "spine.worker_database = '$db'"
       echo "max_worker_processes = 16"
       echo "shared_buffers = 512MB"
       echo "max_wal_size = 4GB"

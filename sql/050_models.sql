@@ -6,7 +6,7 @@ CREATE TABLE ml.models (
     name             text NOT NULL CHECK (name ~ '^[a-z][a-z0-9_]{0,62}$'),
     version          integer NOT NULL CHECK (version >= 1),
     algorithm        text NOT NULL CHECK (algorithm IN ('logistic_regression', 'random_forest', 'coxph', 'woe_scorecard', 'stack', 'onnx')),
-    task             text NOT NULL CHECK (task IN ('binary', 'regression', 'survival', 'embedding')),
+    task             text NOT NULL CHECK (task IN ('binary', 'regression', 'survival', 'embedding', 'image_classification')),
     features         text[] NOT NULL,
     target           text,
     params           jsonb NOT NULL DEFAULT '{}',

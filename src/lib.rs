@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod models;
 pub mod pipelines;
 pub mod stores;
+pub mod workers;
 
 // Tables, indexes and comments of the data model (DESIGN §2), before any function.
 pgrx::extension_sql_file!("../sql/001_schema.sql", name = "schema", bootstrap);
@@ -23,6 +24,7 @@ pgrx::extension_sql_file!("../sql/999_finalize.sql", name = "finalize", finalize
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     common::guc::init();
+    workers::init();
 }
 
 /// Required by `cargo pgrx test`.

@@ -58,7 +58,111 @@ pub static ONNXRUNTIME_PATH: GucSetting<Option<CString>> = GucSetting::<Option<C
 /// Superuser-only: intra-op threads of a backend's ONNX Runtime (fixed when it is loaded).
 pub static ONNX_THREADS: GucSetting<i32> = GucSetting::<i32>::new(1);
 
+/// Job workers started with the server when spine is in shared_preload_libraries.
+pub static WORKERS: GucSetting<i32> = GucSetting::<i32>::new(2);
+/// The database the preloaded job workers serve.
+pub static WORKER_DATABASE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"postgres"));
+/// Milliseconds an idle job worker waits before looking at the queue again.
+pub static WORKER_POLL_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(1000);
+/// Seconds a claimed job stays with its worker before another worker may take it over.
+pub static JOB_VISIBILITY_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(300);
+/// Host names fetch_image jobs may fetch from (comma-separated, `*.example.com` allowed); empty = any public host.
+pub static FETCH_ALLOW_HOSTS: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+/// Non-public addresses or CIDRs fetch_image jobs may connect to anyway (comma-separated).
+pub static FETCH_ALLOW_ADDRESSES: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+pub static FETCH_CONNECT_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(5000);
+pub static FETCH_READ_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(10_000);
+pub static FETCH_TOTAL_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(30_000);
+/// Largest image body fetched, in kB.
+pub static FETCH_MAX_BYTES: GucSetting<i32> = GucSetting::<i32>::new(10_240);
+pub static FETCH_MAX_REDIRECTS: GucSetting<i32> = GucSetting::<i32>::new(3);
+/// Media types fetch_image accepts (comma-separated).
+pub static FETCH_CONTENT_TYPES: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"image/jpeg,image/png"));
+/// Largest image (width × height) decoded by the image jobs.
+pub static IMAGE_MAX_PIXELS: GucSetting<i32> = GucSetting::<i32>::new(40_000_000);
+
+fn define_workers() {
+    GucRegistry::define_int_guc(
+        c"spine.workers",
+        c"Job workers started with the server when spine is in shared_preload_libraries (0 = none).",
+        c"They serve the queue of spine.worker_database; spine.launch_workers starts more in any database.",
+        &WORKERS,
+        0,
+        64,
+        GucContext::Postmaster,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"spine.worker_database",
+        c"The database whose job queue (spine.jobs) the preloaded job workers serve.",
+        c"A worker waits, logging once, until spine is installed there.",
+        &WORKER_DATABASE,
+        GucContext::Postmaster,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"spine.worker_poll_interval",
+        c"How long an idle job worker waits before looking at the queue again.",
+        c"A busy worker takes the next job at once.",
+        &WORKER_POLL_INTERVAL,
+        10,
+        60_000,
+        GucContext::Sighup,
+        GucFlags::UNIT_MS,
+    );
+    GucRegistry::define_int_guc(
+        c"spine.job_visibility_timeout",
+        c"How long a claimed job stays with its worker before another worker may take it over.",
+        c"A job whose worker died is taken over at once; this bounds a worker that hangs. Keep it above spine.fetch_total_timeout.",
+        &JOB_VISIBILITY_TIMEOUT,
+        10,
+        86_400,
+        GucContext::Sighup,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_string_guc(
+        c"spine.fetch_allow_hosts",
+        c"Host names fetch_image jobs may fetch from (comma-separated; *.example.com matches subdomains); empty = any public host.",
+        c"Checked on the first URL and on every redirect.",
+        &FETCH_ALLOW_HOSTS,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"spine.fetch_allow_addresses",
+        c"Non-public addresses or CIDRs fetch_image jobs may connect to anyway (comma-separated), e.g. 127.0.0.1 for a local test server.",
+        c"Loopback, private, link-local, cloud metadata and other non-public addresses are refused unless listed here. Superuser only: workers read it from the server configuration (reload), spine.run_jobs from the session.",
+        &FETCH_ALLOW_ADDRESSES,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(c"spine.fetch_connect_timeout", c"Connect timeout of fetch_image jobs.", c"", &FETCH_CONNECT_TIMEOUT, 100, 600_000, GucContext::Suset, GucFlags::UNIT_MS);
+    GucRegistry::define_int_guc(c"spine.fetch_read_timeout", c"Timeout of each read of fetch_image jobs (a server that stops sending).", c"", &FETCH_READ_TIMEOUT, 100, 600_000, GucContext::Suset, GucFlags::UNIT_MS);
+    GucRegistry::define_int_guc(c"spine.fetch_total_timeout", c"Longest a whole fetch_image request may take (a server that trickles).", c"", &FETCH_TOTAL_TIMEOUT, 100, 3_600_000, GucContext::Suset, GucFlags::UNIT_MS);
+    GucRegistry::define_int_guc(c"spine.fetch_max_bytes", c"Largest image body fetch_image jobs accept.", c"A larger body is refused (the job is dead).", &FETCH_MAX_BYTES, 1, 1_048_576, GucContext::Suset, GucFlags::UNIT_KB);
+    GucRegistry::define_int_guc(c"spine.fetch_max_redirects", c"Redirects a fetch_image job follows (each one checked again).", c"", &FETCH_MAX_REDIRECTS, 0, 20, GucContext::Suset, GucFlags::default());
+    GucRegistry::define_string_guc(
+        c"spine.fetch_content_types",
+        c"Media types fetch_image jobs accept (comma-separated).",
+        c"Anything else is refused (the job is dead).",
+        &FETCH_CONTENT_TYPES,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"spine.image_max_pixels",
+        c"Largest image (width × height) the image jobs decode.",
+        c"Checked from the header before decoding.",
+        &IMAGE_MAX_PIXELS,
+        1,
+        i32::MAX,
+        GucContext::Sighup,
+        GucFlags::default(),
+    );
+}
+
 pub fn init() {
+    define_workers();
     GucRegistry::define_string_guc(
         c"spine.onnxruntime_path",
         c"The ONNX Runtime shared library (libonnxruntime.so, 1.31 or newer) spine loads on first ONNX use.",

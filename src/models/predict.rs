@@ -34,6 +34,8 @@ pub struct Loaded {
     pub scorer: Scorer,
     /// the store it was trained on (native models)
     pub store: Option<pg_sys::Oid>,
+    /// the classes of an image classifier, in output order (empty otherwise)
+    pub labels: Vec<String>,
 }
 
 struct Entry {
@@ -154,7 +156,8 @@ fn load_where(func: &str, name: &str, filter: &str, arg: pgrx::datum::DatumWithO
         "onnx" => Scorer::Onnx(super::onnx::load(func, &artifact, &params).unwrap_or_else(|e| unreadable(e))),
         other => SpineError::new(PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED, format!("{func}: model \"{name}\" version {version} is in format {other}, which this build cannot score")).raise(),
     };
-    let loaded = Rc::new(Loaded { model_id, version, task, features, scorer, store });
+    let labels: Vec<String> = params.get("labels").and_then(serde_json::Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let loaded = Rc::new(Loaded { model_id, version, task, features, scorer, store, labels });
     MODELS.with(|m| {
         let mut m = m.borrow_mut();
         let is_onnx = matches!(loaded.scorer, Scorer::Onnx(_));
@@ -294,6 +297,40 @@ pub fn embed_texts(func: &str, name: &str, texts: &[&str]) -> Vec<Vec<f32>> {
     let l = load(func, name);
     let m = embedding_model(func, name, &l, "text");
     m.embed_texts(texts).unwrap_or_else(|e| onnx_failed(func, name, &l, e))
+}
+
+/// Class probabilities of an encoded image with the deployed image classifier `name`:
+/// (label, probability) in the model's label order, and the model version. Scores that are not
+/// already a probability distribution (each in [0, 1], summing to 1 within 1e-4) are logits and
+/// go through a softmax.
+pub fn classify_image(func: &str, name: &str, image: &[u8]) -> (Vec<(String, f64)>, i32) {
+    let l = load(func, name);
+    if l.task != "image_classification" {
+        wrong_kind(func, name, &l, "ml.import_onnx_image_classifier registers image classifiers.")
+    }
+    let Scorer::Onnx(m) = &l.scorer else { wrong_kind(func, name, &l, "ml.import_onnx_image_classifier registers image classifiers.") };
+    let scores = m.embed_images(&[image]).unwrap_or_else(|(i, e)| match i {
+        Some(_) => SpineError::invalid(format!("{func}: the image cannot be used: {e}")).hint("Pass PNG or JPEG bytes (at most 16384 pixels a side).").raise(),
+        None => onnx_failed(func, name, &l, e),
+    });
+    let row: Vec<f64> = scores.into_iter().next().unwrap_or_default().into_iter().map(f64::from).collect();
+    if row.len() != l.labels.len() {
+        SpineError::new(PgSqlErrorCode::ERRCODE_DATA_CORRUPTED, format!("{func}: model \"{name}\" returned {} scores for {} labels", row.len(), l.labels.len())).raise()
+    }
+    let probs = probabilities(&row);
+    (l.labels.iter().cloned().zip(probs).collect(), l.version)
+}
+
+/// Scores as probabilities: unchanged when they already are a distribution, else a softmax.
+pub fn probabilities(scores: &[f64]) -> Vec<f64> {
+    let sum: f64 = scores.iter().sum();
+    if scores.iter().all(|p| (0.0..=1.0).contains(p)) && (sum - 1.0).abs() <= 1e-4 {
+        return scores.to_vec();
+    }
+    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let exps: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+    let total: f64 = exps.iter().sum();
+    exps.iter().map(|e| e / total).collect()
 }
 
 /// Embeddings of encoded images with the deployed image model `name`.

@@ -15,6 +15,9 @@ pub enum StepKind {
     /// Runs `function` behind `audit.require_certified(store)` once `model` is deployed
     /// (skipped, visibly, while it is not).
     GuardedSlot { function: &'static str, store: &'static str, model: &'static str, absent: &'static str },
+    /// A slot that runs once one of `settings` (spine.settings keys naming a model) is set;
+    /// skipped, visibly, while none is.
+    ConfiguredSlot { function: &'static str, settings: &'static [&'static str], absent: &'static str },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,8 +70,18 @@ pub const PIPELINES: [Pipeline; 6] = [
         steps: &[
             slot("image_fetch", "spine.image_fetch_pending()"),
             slot("image_label_colour", "spine.image_label_colour()"),
-            slot("image_label_damage", "spine.image_label_damage()"),
-            slot("image_embed", "spine.image_embed()"),
+            Step {
+                name: "image_label_damage",
+                kind: StepKind::ConfiguredSlot { function: "spine.image_label_damage()", settings: &["images.damage_model"], absent: "no damage classifier configured: spine.set_setting('images.damage_model', name)" },
+            },
+            Step {
+                name: "image_embed",
+                kind: StepKind::ConfiguredSlot {
+                    function: "spine.image_embed()",
+                    settings: &["images.text_model", "images.image_model"],
+                    absent: "no embedding model configured: spine.set_setting('images.text_model' or 'images.image_model', name)",
+                },
+            },
         ],
     },
     Pipeline {

@@ -330,6 +330,13 @@ pub fn run(id: Option<&str>) -> RunResult {
             StepKind::Builtin => builtin(p, step.name, &ctx, &retry),
             StepKind::Slot { function } => slot(p, step.name, function, &retry),
             StepKind::GuardedSlot { function, store, model, absent } => guarded_slot(p, step.name, function, store, model, absent, &retry),
+            StepKind::ConfiguredSlot { function, settings: keys, absent } => {
+                if keys.iter().all(|k| settings.get(k).is_empty()) {
+                    StepOutcome::skipped(format!("skipped: {absent}"))
+                } else {
+                    slot(p, step.name, function, &retry)
+                }
+            }
         };
         let t1 = now_us();
         match o.status {

@@ -14,6 +14,8 @@ pub enum Kind {
     Float { min: f64, max: f64 },
     Bool,
     Choice(&'static [&'static str]),
+    /// A model name (ml.models naming rule) or empty (= off).
+    ModelName,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +50,14 @@ pub const KEYS: &[Key] = &[
     key("ingest_audit.volume_drop", "0.5", Kind::Float { min: 0.0, max: 1.0 }, "a batch with fewer rows than (1 - this) x the baseline median is a finding"),
     key("ingest_audit.baseline_batches", "5", Kind::Int { min: 1, max: 1000 }, "previous batches of the same source that form the baseline"),
     key("ingest_audit.quarantine_rate_max", "0.1", Kind::Float { min: 0.0, max: 1.0 }, "a batch with a larger share of quarantined rows is a finding"),
+    key("jobs.max_attempts", "5", Kind::Int { min: 1, max: 100 }, "attempts of a job (spine.jobs) before it is dead; a permanent error (refused address, wrong content type, missing model) is dead at once"),
+    key("jobs.backoff", "10 seconds", Kind::Interval, "wait before retrying a failed job; doubles per attempt"),
+    key("jobs.backoff_max", "1 hour", Kind::Interval, "longest wait before retrying a failed job"),
+    key("jobs.done_retention", "7 days", Kind::Interval, "done jobs finished longer ago than this are deleted by the workers (failed and dead jobs are kept)"),
+    key("images.text_model", "", Kind::ModelName, "deployed text embedding model for embed_text jobs (title, description and image caption); empty = the image pipeline does not embed texts"),
+    key("images.image_model", "", Kind::ModelName, "deployed image embedding model for embed_image jobs; empty = the image pipeline does not embed images"),
+    key("images.damage_model", "", Kind::ModelName, "deployed ONNX image classifier (ml.import_onnx_image_classifier) for label_damage jobs; empty = the image pipeline does not label damage"),
+    key("images.max_enqueue", "10000", Kind::Int { min: 1, max: 10_000_000 }, "most jobs of one kind a run of marketplace_image_pipeline_30m enqueues"),
 ];
 
 pub fn find(k: &str) -> Option<&'static Key> {
@@ -80,6 +90,15 @@ pub fn validate(k: &Key, value: &str) -> Result<String, String> {
             "false" | "off" | "no" | "0" => Ok("false".into()),
             _ => Err(format!("\"{v}\" is not a boolean (true/false)")),
         },
+        Kind::ModelName => {
+            let ok = v.is_empty()
+                || (v.len() <= 63 && v.starts_with(|c: char| c.is_ascii_lowercase()) && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+            if ok {
+                Ok(v.to_string())
+            } else {
+                Err(format!("\"{v}\" is not a model name (lower case letters, digits and _, starting with a letter)"))
+            }
+        }
         Kind::Choice(options) => {
             if options.contains(&v) {
                 Ok(v.to_string())

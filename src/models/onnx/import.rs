@@ -205,29 +205,68 @@ pub fn import_embedding(name: Option<String>, onnx: Option<Vec<u8>>, kind: Optio
             if tokenizer.is_some() {
                 SpineError::invalid(format!("{F}: an image model takes no tokenizer")).hint("Pass tokenizer => NULL for kind 'image'.").raise()
             }
-            let (bytes, info) = parse(F, onnx);
-            let declared = plan::plan_image(&info, &cfg, &[]);
-            if let Err(e) = &declared {
-                if !e.message.contains("not [batch, dim]") {
-                    plan_error(F, e.clone(), &info)
-                }
-            }
-            let size = declared.as_ref().map(|p| p.size as i64).ok().or_else(|| cfg.get("size").and_then(Value::as_i64)).unwrap_or(224);
-            let probed = probe_run(F, &bytes, &info, |i| match i {
-                0 => 1,
-                1 => 3,
-                _ => size,
-            });
-            let plan = match probed {
-                Ok(p) => plan::plan_image(&info, &cfg, &p).unwrap_or_else(|e| plan_error(F, e, &info)),
-                Err(probe_err) => match declared {
-                    Err(e) => plan_error(F, e, &info),
-                    Ok(_) => SpineError::invalid(format!("{F}: a test run of the model on a blank {size} × {size} image failed: {}", probe_err.unwrap_or_default())).raise(),
-                },
-            };
+            let (bytes, info, plan) = image_plan(F, onnx, &cfg);
             let params = json!({"kind": "image", "plan": plan, "dimension": plan.dimension, "source": source, "onnx": provenance(&info, &bytes)});
             finish(name, "embedding", vec!["image".into()], params, bytes)
         }
         other => SpineError::invalid(format!("{F}: kind \"{other}\" is not 'text' or 'image'")).hint("Tabular models are imported with ml.import_onnx(model, onnx, features).").raise(),
     }
+}
+
+/// Validates, probes and plans an image model (embedding or classifier).
+fn image_plan(func: &str, onnx: Option<Vec<u8>>, cfg: &Map<String, Value>) -> (Vec<u8>, ModelInfo, plan::ImagePlan) {
+    let (bytes, info) = parse(func, onnx);
+    let declared = plan::plan_image(&info, cfg, &[]);
+    if let Err(e) = &declared {
+        if !e.message.contains("not [batch, dim]") {
+            plan_error(func, e.clone(), &info)
+        }
+    }
+    let size = declared.as_ref().map(|p| p.size as i64).ok().or_else(|| cfg.get("size").and_then(Value::as_i64)).unwrap_or(224);
+    let probed = probe_run(func, &bytes, &info, |i| match i {
+        0 => 1,
+        1 => 3,
+        _ => size,
+    });
+    let plan = match probed {
+        Ok(p) => plan::plan_image(&info, cfg, &p).unwrap_or_else(|e| plan_error(func, e, &info)),
+        Err(probe_err) => match declared {
+            Err(e) => plan_error(func, e, &info),
+            Ok(_) => SpineError::invalid(format!("{func}: a test run of the model on a blank {size} × {size} image failed: {}", probe_err.unwrap_or_default())).raise(),
+        },
+    };
+    (bytes, info, plan)
+}
+
+/// ml.import_onnx_image_classifier(model, onnx, labels, config): an image classifier whose
+/// output is one score per label ([N, labels]; probabilities, or logits that spine turns into
+/// probabilities with a softmax). Preprocessing as for image embeddings.
+pub fn import_image_classifier(name: Option<String>, onnx: Option<Vec<u8>>, labels: Option<Vec<Option<String>>>, config: Option<pgrx::JsonB>) -> i64 {
+    const F: &str = "ml.import_onnx_image_classifier";
+    let name = check_name(F, name);
+    let Some(labels) = labels else { null(F, "labels", "Name the classes in the order of the model's output, e.g. ARRAY['intact', 'damaged'].") };
+    if labels.len() < 2 {
+        SpineError::invalid(format!("{F}: a classifier needs at least 2 labels, got {}", labels.len())).hint("Name the classes in the order of the model's output, e.g. ARRAY['intact', 'damaged'].").raise()
+    }
+    if let Some(i) = labels.iter().position(|l| l.as_deref().is_none_or(|l| l.trim().is_empty())) {
+        SpineError::new(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{F}: labels[{}] is NULL or empty", i + 1)).hint("Name every class.").raise()
+    }
+    let labels: Vec<String> = labels.into_iter().flatten().collect();
+    if let Some(d) = labels.iter().enumerate().find(|(i, l)| labels[..*i].contains(l)) {
+        SpineError::invalid(format!("{F}: label \"{}\" appears twice", d.1)).hint("Every class needs its own label.").raise()
+    }
+    let mut cfg = match config.map(|j| j.0) {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(o)) => o,
+        Some(v) => SpineError::invalid(format!("{F}: config must be a JSON object, got {v}")).hint("e.g. '{\"size\": 224}'").raise(),
+    };
+    if cfg.contains_key("dimension") || cfg.contains_key("normalize") {
+        SpineError::invalid(format!("{F}: config sets \"dimension\" or \"normalize\", which a classifier takes from its labels")).hint("Leave them out: the output has one score per label and is not normalised.").raise()
+    }
+    let source = cfg.get("source").cloned();
+    cfg.insert("dimension".into(), json!(labels.len()));
+    cfg.insert("normalize".into(), json!(false));
+    let (bytes, info, plan) = image_plan(F, onnx, &cfg);
+    let params = json!({"kind": "image", "plan": plan, "dimension": plan.dimension, "labels": labels, "source": source, "onnx": provenance(&info, &bytes)});
+    finish(name, "image_classification", vec!["image".into()], params, bytes)
 }

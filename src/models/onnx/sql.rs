@@ -5,7 +5,7 @@ use crate::models::predict;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
-pgrx::extension_sql_file!("../../../sql/055_onnx.sql", name = "onnx_sql", requires = ["models_registry", _import_onnx, _import_onnx_embedding]);
+pgrx::extension_sql_file!("../../../sql/055_onnx.sql", name = "onnx_sql", requires = ["models_registry", _import_onnx, _import_onnx_embedding, _import_onnx_image_classifier]);
 
 fn need_name(func: &str, model: Option<String>) -> String {
     model.unwrap_or_else(|| {
@@ -43,6 +43,24 @@ mod ml {
                 .raise()
         };
         predict::predict_batch("ml.predict_batch", &name, &x)
+    }
+
+    /// The internal half of ml.import_onnx_image_classifier.
+    #[pg_extern(volatile, parallel_unsafe, security_definer, requires = ["models_registry"])]
+    #[search_path(pg_catalog, pg_temp)]
+    fn _import_onnx_image_classifier(model: Option<String>, onnx: Option<Vec<u8>>, labels: Option<Vec<Option<String>>>, config: Option<pgrx::JsonB>) -> i64 {
+        crate::models::onnx::import::import_image_classifier(model, onnx, labels, config)
+    }
+
+    /// Class probabilities of an image (PNG or JPEG bytes) with a registered image classifier,
+    /// most probable first (NULL image → no rows).
+    #[pg_extern(stable, parallel_safe, requires = ["models_registry"])]
+    fn classify_image(model: Option<String>, image: Option<Vec<u8>>) -> TableIterator<'static, (name!(label, String), name!(probability, f64))> {
+        let name = need_name("ml.classify_image", model);
+        let Some(image) = image else { return TableIterator::new(Vec::new()) };
+        let (mut rows, _) = predict::classify_image("ml.classify_image", &name, &image);
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+        TableIterator::new(rows)
     }
 
     /// The embedding of a text with a registered text model (NULL text → NULL).
