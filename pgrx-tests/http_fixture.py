@@ -136,6 +136,12 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def route(self, path, query):
+        # ?delay=SECONDS on any endpoint: answer that much later (a job that takes a while)
+        if "delay" in query:
+            delay = float(query["delay"][0])
+            if not 0.0 <= delay <= 60.0:
+                raise ValueError("delay must be 0..60 seconds")
+            time.sleep(delay)
         m = re.fullmatch(r"/solid/([^/]+)\.png", path)
         if m:
             colour = parse_colour(m.group(1))

@@ -2,7 +2,7 @@
 # The cluster (shared_preload_libraries='pg_cron,spine') is started by scripts/test.sh and
 # described by SPINE_E2E_DIR / SPINE_E2E_PORT / SPINE_E2E_DB.
 set -uo pipefail
-PGBIN=/usr/lib/postgresql/15/bin
+PGBIN=${SPINE_PGBIN:-/usr/lib/postgresql/15/bin}
 : "${SPINE_E2E_DIR:?run through make test}" "${SPINE_E2E_PORT:?}" "${SPINE_E2E_DB:?}"
 _n=0
 _failed=0

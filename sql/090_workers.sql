@@ -33,7 +33,7 @@ CREATE INDEX jobs_finished_idx ON spine.jobs (finished_at) WHERE state = 'done';
 CREATE INDEX jobs_dead_idx ON spine.jobs (kind, payload) WHERE state = 'dead';
 COMMENT ON TABLE spine.jobs IS
     'spine: the durable job queue. state: pending (waiting), running (claimed by a worker: locked_by, until locked_until), done (result), failed (an attempt failed; retried after run_after with exponential backoff), dead (out of attempts or a permanent error: last_error says why; spine.requeue_jobs brings it back). errors keeps the last 10 attempts'' errors. Done jobs older than the jobs.done_retention setting are deleted by the workers.';
-COMMENT ON COLUMN spine.jobs.last_code IS 'the last failed attempt''s SQLSTATE, or fetch:<reason> for a refused or failed HTTP fetch (fetch:address_refused, fetch:timeout, fetch:too_large, fetch:content_type, ...)';
+COMMENT ON COLUMN spine.jobs.last_code IS 'while the job is failed or dead: the last failed attempt''s SQLSTATE, or fetch:<reason> for a refused or failed HTTP fetch (fetch:address_refused, fetch:timeout, fetch:too_large, fetch:content_type, ...)';
 COMMENT ON COLUMN spine.jobs.attempts IS 'attempts started (counted when claimed, so a job that kills its worker every time still ends dead)';
 SELECT pg_catalog.pg_extension_config_dump('spine.jobs', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('spine.jobs', 'job_id'), '');
@@ -116,8 +116,12 @@ SELECT pg_catalog.pg_extension_config_dump('ml.image_embeddings', '');
 ---------------------------------------------------------------------------------------------
 CREATE FUNCTION spine.stop_workers() RETURNS integer
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT count(*)::int FROM pg_stat_activity a
-    WHERE a.backend_type = 'spine job worker' AND a.datname = current_database() AND pg_terminate_backend(a.pid)
+    -- the workers are listed first (MATERIALIZED): the planner must not push the volatile
+    -- pg_terminate_backend below the filter, where it would see every backend
+    WITH w AS MATERIALIZED (
+        SELECT a.pid FROM pg_stat_activity a
+        WHERE a.backend_type = 'spine job worker' AND a.datname = current_database() AND a.pid <> pg_backend_pid())
+    SELECT (count(*) FILTER (WHERE pg_terminate_backend(w.pid)))::int FROM w
 $$;
 COMMENT ON FUNCTION spine.stop_workers() IS
     'spine: asks this database''s job workers to stop (SIGTERM): each finishes its job and exits for good (preloaded ones come back when the server restarts); returns how many were asked';

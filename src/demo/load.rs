@@ -209,7 +209,8 @@ pub fn clear() {
                   spine.demo_truth_duplicates, spine.demo_truth_battery, spine.demo_truth_market,
                   ml.survival_labels, spine.recheck_requests, spine.ingest_cycles, spine.batch_profiles, audit.findings,
                   marketplace.dedupe_overrides, marketplace.listing_links, marketplace.healed_values,
-                  marketplace.listing_battery, spine.healing_runs, ml.listing_scores
+                  marketplace.listing_battery, spine.healing_runs, ml.listing_scores,
+                  marketplace.image_fetches, ml.text_embeddings, ml.image_embeddings, spine.jobs
          RESTART IDENTITY CASCADE;
          ALTER TABLE marketplace.listing_events ENABLE TRIGGER listing_events_no_truncate;
          ALTER TABLE marketplace.listing_attribute_history ENABLE TRIGGER listing_attribute_history_no_truncate;",

@@ -221,15 +221,18 @@ mod tests {
     #[pg_test]
     fn slots_are_skipped_visibly_when_absent_and_transient_errors_are_retried() {
         run("SELECT spine.set_setting('pipelines.retry_base_ms', '0')");
-        // the image pipeline's steps are provided elsewhere: all skipped, the run is partial
+        // a slot whose function is missing is skipped visibly; steps whose model is not
+        // configured are skipped with the setting to set; the run is partial
+        run("ALTER EXTENSION spine DROP FUNCTION spine.image_fetch_pending()");
+        run("DROP FUNCTION spine.image_fetch_pending()");
         let (r, st) = run_pipeline("marketplace_image_pipeline_30m");
         assert_eq!(st, "partial");
         assert_eq!(
             steps(r),
             "image_fetch|skipped|-|0|-|skipped: spine.image_fetch_pending() is not installed (this step's logic is provided by another part of spine)\n\
-             image_label_colour|skipped|-|0|-|skipped: spine.image_label_colour() is not installed (this step's logic is provided by another part of spine)\n\
-             image_label_damage|skipped|-|0|-|skipped: spine.image_label_damage() is not installed (this step's logic is provided by another part of spine)\n\
-             image_embed|skipped|-|0|-|skipped: spine.image_embed() is not installed (this step's logic is provided by another part of spine)"
+             image_label_colour|succeeded|0|1|-|-\n\
+             image_label_damage|skipped|-|0|-|skipped: no damage classifier configured: spine.set_setting('images.damage_model', name)\n\
+             image_embed|skipped|-|0|-|skipped: no embedding model configured: spine.set_setting('images.text_model' or 'images.image_model', name)"
         );
         // a deadlock on the first attempt, then success (a sequence counts: it is not rolled back)
         run("CREATE SEQUENCE pg_temp.calls");

@@ -560,9 +560,16 @@ impl<T: Transport> Transport for DeadlineTransport<T> {
         self.inner.transmit_output(amount, timeout)
     }
 
+    /// A read interrupted by a signal (EINTR: PostgreSQL's SIGHUP, SIGUSR1, SIGTERM handlers
+    /// only set flags) is tried again, within the deadline; no data was consumed.
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        let timeout = self.clamp(timeout)?;
-        self.inner.await_input(timeout)
+        loop {
+            let t = self.clamp(timeout)?;
+            match self.inner.await_input(t) {
+                Err(ureq::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
     }
 
     fn is_open(&mut self) -> bool {

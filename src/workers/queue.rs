@@ -179,7 +179,8 @@ pub fn lock_mine(c: &Claimed) -> bool {
 
 pub fn done(c: &Claimed, result: Value) {
     Spi::run_with_args(
-        "UPDATE spine.jobs SET state = 'done', finished_at = now(), locked_by = NULL, locked_until = NULL, result = $2 WHERE job_id = $1",
+        "UPDATE spine.jobs SET state = 'done', finished_at = now(), locked_by = NULL, locked_until = NULL, result = $2, last_code = NULL, last_error = NULL
+         WHERE job_id = $1",
         &[c.job_id.into(), JsonB(result).into()],
     )
     .or_raise("marking the job done");

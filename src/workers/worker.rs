@@ -4,10 +4,12 @@
 //!   the server and serve `spine.worker_database`; they are restarted 10 s after a crash.
 //! - Not preloaded, or more workers: `spine.launch_workers(n)` starts dynamic ones for the
 //!   current database (restarted after a crash too, until stopped).
-//! - SIGTERM (server shutdown, `spine.stop_workers()`, `pg_terminate_backend`) ends a worker
-//!   cleanly between jobs: a job in progress finishes first (a fetch is bounded by
-//!   `spine.fetch_total_timeout`). SIGHUP reloads the configuration (the spine.fetch_* settings,
-//!   the poll interval, the visibility timeout).
+//! - SIGTERM (server shutdown, `spine.stop_workers()`, `pg_terminate_backend`, `DROP DATABASE`)
+//!   ends a worker cleanly between jobs: a job in progress finishes first (a fetch is bounded by
+//!   `spine.fetch_total_timeout`). A launched worker then stays stopped; a preloaded one exits
+//!   with status 1, so the postmaster starts it again 10 s later (it belongs to the server's
+//!   configuration: `spine.workers = 0` turns them off). SIGHUP reloads the configuration (the
+//!   spine.fetch_* settings, the poll interval, the visibility timeout).
 //! - Every job runs inside a subtransaction: an ERROR or a Rust panic in a job fails that job
 //!   (recorded with its message) and the worker goes on with the next.
 //! - A worker waits, logging once, until spine is installed in its database.
@@ -270,5 +272,11 @@ pub extern "C-unwind" fn spine_job_worker(arg: pg_sys::Datum) {
         if !go_on {
             break;
         }
+    }
+    if db == 0 {
+        // a preloaded worker is part of the server's configuration: restarted after RESTART
+        // (the postmaster restarts nothing while it shuts down)
+        // SAFETY: ends the process the way a background worker's error exit does
+        unsafe { pg_sys::proc_exit(1) };
     }
 }

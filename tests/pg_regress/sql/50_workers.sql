@@ -57,8 +57,8 @@ SELECT pg_temp.try($$SELECT spine.enqueue('fetch_image', '[900011]')$$);
 SELECT pg_temp.try($$SELECT spine.enqueue('fetch_image', '{"image": 900011}')$$);
 SELECT pg_temp.hint($$SELECT spine.enqueue('fetch_image', '{"image": 900011}')$$);
 SELECT pg_temp.try($$SELECT spine.enqueue('fetch_image', '{"image_id": "900011"}')$$);
-SELECT pg_temp.try($$SELECT spine.enqueue('fetch_image', '{"image_id": 1}')$$);
-SELECT pg_temp.try($$SELECT spine.enqueue('embed_text', '{"listing_id": 1, "model": "x"}')$$);
+SELECT pg_temp.try($$SELECT spine.enqueue('fetch_image', '{"image_id": 8999999}')$$);
+SELECT pg_temp.try($$SELECT spine.enqueue('embed_text', '{"listing_id": 8999999, "model": "x"}')$$);
 SELECT pg_temp.try($$SELECT spine.enqueue('label_damage', '{"image_id": 900011}')$$);
 SELECT pg_temp.try($$SELECT spine.enqueue('label_damage', '{"image_id": 900011, "model": "no_such_model"}')$$);
 SELECT count(*) AS queued FROM spine.jobs;
@@ -115,29 +115,29 @@ SELECT l.image_id, l.label, abs(l.confidence - (fx.j->'damage_tiny'->n->'probabi
 FROM marketplace.image_labels l, fx, (VALUES (900014, 'blue.png'), (900015, 'twotone.png')) AS v(id, n)
 WHERE l.image_id = v.id AND l.label_kind = 'damage' AND l.model = 'damage_tiny' ORDER BY l.image_id;
 -- a text model is not a damage classifier
-SELECT name FROM ml.import_onnx_embedding('tiny_text', decode(:'text_tiny', 'base64'), 'text', :'tokenizer', '{"dimension": 8}');
-SELECT pg_temp.try($$SELECT spine.enqueue('label_damage', '{"image_id": 900014, "model": "tiny_text"}')$$);
-SELECT pg_temp.try($$SELECT * FROM ml.classify_image('tiny_text', decode('00', 'hex'))$$);
+SELECT name FROM ml.import_onnx_embedding('worker_text', decode(:'text_tiny', 'base64'), 'text', :'tokenizer', '{"dimension": 8}');
+SELECT pg_temp.try($$SELECT spine.enqueue('label_damage', '{"image_id": 900014, "model": "worker_text"}')$$);
+SELECT pg_temp.try($$SELECT * FROM ml.classify_image('worker_text', decode('00', 'hex'))$$);
 
 -- 8. text embeddings of title + description + caption, equal to ml.embed_text; unchanged text is left alone
-SELECT spine.enqueue('embed_text', jsonb_build_object('listing_id', id, 'model', 'tiny_text')) > 0 AS queued FROM unnest(ARRAY[900001, 900002, 900003]) AS id;
+SELECT spine.enqueue('embed_text', jsonb_build_object('listing_id', id, 'model', 'worker_text')) > 0 AS queued FROM unnest(ARRAY[900001, 900002, 900003]) AS id;
 SELECT count(*) FILTER (WHERE state = 'done') AS done FROM spine.run_jobs();
-SELECT listing_id, source_text, model_version, cardinality(embedding) AS dim, embedding = ml.embed_text('tiny_text', source_text) AS equal_to_embed_text
+SELECT listing_id, source_text, model_version, cardinality(embedding) AS dim, embedding = ml.embed_text('worker_text', source_text) AS equal_to_embed_text
 FROM ml.text_embeddings WHERE listing_id BETWEEN 900001 AND 900003 ORDER BY listing_id;
 CREATE TEMP TABLE before AS SELECT listing_id, embedded_at, job_id FROM ml.text_embeddings WHERE listing_id BETWEEN 900001 AND 900003;
-SELECT spine.enqueue('embed_text', jsonb_build_object('listing_id', id, 'model', 'tiny_text')) > 0 AS queued FROM unnest(ARRAY[900001, 900002]) AS id;
+SELECT spine.enqueue('embed_text', jsonb_build_object('listing_id', id, 'model', 'worker_text')) > 0 AS queued FROM unnest(ARRAY[900001, 900002]) AS id;
 SELECT result FROM spine.run_jobs() ORDER BY job_id;
 UPDATE marketplace.listings SET title = 'VW Golf 2.0 TDI Highline' WHERE listing_id = 900002;
-SELECT spine.enqueue('embed_text', '{"listing_id": 900002, "model": "tiny_text"}') > 0 AS queued;
+SELECT spine.enqueue('embed_text', '{"listing_id": 900002, "model": "worker_text"}') > 0 AS queued;
 SELECT state FROM spine.run_jobs();
 SELECT e.listing_id, e.job_id <> b.job_id AS re_embedded, e.source_text
 FROM ml.text_embeddings e JOIN before b USING (listing_id) ORDER BY e.listing_id;
 
 -- 9. image embeddings, equal to ml.embed_image
-SELECT name FROM ml.import_onnx_embedding('tiny_image', decode(:'image_tiny', 'base64'), 'image');
-SELECT spine.enqueue('embed_image', jsonb_build_object('image_id', id, 'model', 'tiny_image')) > 0 AS queued FROM unnest(ARRAY[900014, 900015, 900016]) AS id;
+SELECT name FROM ml.import_onnx_embedding('worker_image', decode(:'image_tiny', 'base64'), 'image');
+SELECT spine.enqueue('embed_image', jsonb_build_object('image_id', id, 'model', 'worker_image')) > 0 AS queued FROM unnest(ARRAY[900014, 900015, 900016]) AS id;
 SELECT count(*) FILTER (WHERE state = 'done') AS done FROM spine.run_jobs();
-SELECT e.image_id, cardinality(e.embedding) AS dim, e.embedding = ml.embed_image('tiny_image', f.bytes) AS equal_to_embed_image, e.source_blake3 = f.blake3 AS from_these_bytes
+SELECT e.image_id, cardinality(e.embedding) AS dim, e.embedding = ml.embed_image('worker_image', f.bytes) AS equal_to_embed_image, e.source_blake3 = f.blake3 AS from_these_bytes
 FROM ml.image_embeddings e JOIN marketplace.image_fetches f USING (image_id) ORDER BY e.image_id;
 
 -- 10. similarity: cosine by hand, top-k by text and by image, errors
@@ -147,13 +147,13 @@ SELECT ml.cosine_similarity('{1,2,3}', '{4,5,6}') = 32 / (sqrt(14) * sqrt(77)) A
        ml.hamming_distance(0, -1) AS all_bits, ml.hamming_distance(5, 6) AS two_bits;
 SELECT listing_id, round(similarity::numeric, 6) = round(ml.cosine_similarity(
            (SELECT embedding FROM ml.text_embeddings WHERE listing_id = 900001), (SELECT embedding FROM ml.text_embeddings t WHERE t.listing_id = s.listing_id))::numeric, 6) AS consistent
-FROM ml.similar_listings(900001, 2, 'tiny_text') s;
-SELECT count(*) AS n FROM ml.similar_listings(900001, 10, 'tiny_text') WHERE listing_id BETWEEN 900002 AND 900003;
-SELECT count(*) AS n FROM ml.search_listings('golf tow bar', 3, 'tiny_text');
-SELECT count(*) AS n FROM ml.similar_images(900014, 5, 'tiny_image');
-SELECT pg_temp.try($$SELECT * FROM ml.similar_listings(900001, 0, 'tiny_text')$$);
+FROM ml.similar_listings(900001, 2, 'worker_text') s;
+SELECT count(*) AS n FROM ml.similar_listings(900001, 10, 'worker_text') WHERE listing_id BETWEEN 900002 AND 900003;
+SELECT count(*) AS n FROM ml.search_listings('golf tow bar', 3, 'worker_text');
+SELECT count(*) AS n FROM ml.similar_images(900014, 5, 'worker_image');
+SELECT pg_temp.try($$SELECT * FROM ml.similar_listings(900001, 0, 'worker_text')$$);
 SELECT pg_temp.try($$SELECT * FROM ml.similar_listings(900001, 5)$$);
-SELECT pg_temp.try($$SELECT * FROM ml.similar_listings(1, 5, 'tiny_text')$$);
+SELECT pg_temp.try($$SELECT * FROM ml.similar_listings(1, 5, 'worker_text')$$);
 SELECT image_id, distance, same_bytes FROM ml.near_duplicate_images(900014, 64) ORDER BY image_id;
 SELECT pg_temp.try($$SELECT * FROM ml.near_duplicate_images(900011)$$);
 
@@ -194,12 +194,14 @@ SELECT status, message FROM spine.run_pipeline('marketplace_image_pipeline_30m')
 SELECT step, status, rows_affected, message FROM spine.pipeline_steps
 WHERE run_id = (SELECT max(run_id) FROM spine.pipeline_runs WHERE pipeline_id = 'marketplace_image_pipeline_30m') ORDER BY step_no;
 SELECT pg_temp.try($$SELECT spine.set_setting('images.damage_model', 'Not A Name')$$);
-SELECT spine.set_setting('images.damage_model', 'damage_tiny'), spine.set_setting('images.text_model', 'tiny_text');
+SELECT spine.set_setting('images.damage_model', 'damage_tiny'), spine.set_setting('images.text_model', 'worker_text');
 SELECT status FROM spine.run_pipeline('marketplace_image_pipeline_30m');
 SELECT step, status, rows_affected, message FROM spine.pipeline_steps
 WHERE run_id = (SELECT max(run_id) FROM spine.pipeline_runs WHERE pipeline_id = 'marketplace_image_pipeline_30m') ORDER BY step_no;
-SELECT spine.set_setting('images.damage_model', 'tiny_text');
+SELECT spine.set_setting('images.damage_model', 'worker_text');
+SET client_min_messages = error;
 SELECT status, message FROM spine.run_pipeline('marketplace_image_pipeline_30m');
+RESET client_min_messages;
 SELECT spine.set_setting('images.damage_model', NULL), spine.set_setting('images.text_model', NULL), spine.set_setting('images.max_enqueue', NULL);
 SELECT pg_temp.try($$SELECT spine.launch_workers(0)$$);
 
