@@ -3,7 +3,8 @@
 # pg_cron and spine preloaded, shared_buffers 512MB, fsync on, wal_level replica). Each result
 # is printed as a ratio against a named baseline measured in the same run, and appended to
 # target/bench/results.tsv. BENCH_LISTINGS (default 1000000) sets the generator's size;
-# BENCH=generator|hashing|governance|models|healing|pipelines|stores|onnx runs one group (default: all);
+# BENCH=generator|hashing|governance|models|healing|pipelines|stores|onnx|workers runs one group (default: all);
+# BENCH_FETCHES / BENCH_TEXTS size the workers group (jobs through the queue);
 # STORES_SIZES (default "100000 1000000") the marketplace sizes the feature stores are read at.
 # SPINE_PGBIN / SPINE_RUN_DIR run it against another PostgreSQL 15 installation / cluster directory.
 set -euo pipefail
@@ -22,7 +23,8 @@ stop_cluster "$DIR"
 say "building and installing spine (release)"
 install_release 2>&1 | grep -E "Finished|error" || true
 rm -rf "$DIR"
-init_cluster "$DIR" "$PORT" "$DB"
+# no preloaded job workers: the workers group launches its own and measures them alone
+init_cluster "$DIR" "$PORT" "$DB" "spine.workers = 0"
 start_cluster "$DIR"
 trap 'stop_cluster "$DIR"' EXIT
 create_db "$DIR" "$PORT" "$DB"
@@ -423,8 +425,81 @@ bench_onnx() {
   q -c "DROP TABLE IF EXISTS bench_t" >/dev/null
 }
 
+# seconds until no job of KIND is pending, running or failed (polling every 0.2 s)
+drain_time() {
+  local kind=$1 t0 t1
+  t0=$(date +%s.%N)
+  while [ "$(q -c "SELECT count(*) FROM spine.jobs WHERE kind = '$kind' AND state IN ('pending', 'running', 'failed')")" != 0 ]; do sleep 0.2; done
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | awk -F' - ' '{printf "%.2f", $1 - $2}'
+}
+
+bench_workers() {
+  local m=${BENCH_FETCHES:-2000} texts=${BENCH_TEXTS:-1000} workers=2 portfile http_pid port
+  say "workers: $m fetch_image jobs from a local HTTP server ($workers launched workers) against sequential Python urllib"
+  portfile=$(mktemp)
+  python3 pgrx-tests/http_fixture.py "$portfile" &
+  http_pid=$!
+  for _ in $(seq 50); do [ -s "$portfile" ] && break; sleep 0.1; done
+  port=$(cat "$portfile")
+  q -c "ALTER SYSTEM SET spine.fetch_allow_addresses = '127.0.0.1'" -c "SELECT pg_reload_conf()" >/dev/null
+  q -c "SELECT spine.clear_demo_data()" \
+    -c "INSERT INTO marketplace.listings (listing_id, source, source_listing_id, make, model, year, first_seen_at, last_seen_at)
+        VALUES (1, 'bench', '1', 'Skoda', 'Octavia', 2020, now(), now())" \
+    -c "INSERT INTO marketplace.listing_images (image_id, listing_id, position, url)
+        SELECT i, 1, i, 'http://127.0.0.1:$port/solid/' || lpad(to_hex(i % 4096), 3, '0') || 'abc.png?w=640&h=480&n=' || i FROM generate_series(1, $m) i" >/dev/null
+  local urls py_t fetch_t
+  urls=$(mktemp)
+  q -c "SELECT url FROM marketplace.listing_images ORDER BY image_id" > "$urls"
+  py_t=$(python3 - "$urls" <<'PY'
+import sys, time, urllib.request
+urls = [u.strip() for u in open(sys.argv[1]) if u.strip()]
+t0 = time.time()
+for u in urls:
+    with urllib.request.urlopen(u, timeout=10) as r:
+        r.read()
+print("%.2f" % (time.time() - t0))
+PY
+)
+  q -c "SELECT spine.image_fetch_pending()" >/dev/null
+  q -c "SELECT cardinality(spine.launch_workers($workers))" >/dev/null
+  fetch_t=$(drain_time fetch_image)
+  echo "    fetch jobs/s: queue with $workers workers $(awk -v t="$fetch_t" -v n=$m 'BEGIN {printf "%.0f", n / t}') (each: GET 640x480 PNG, decode, BLAKE3, dHash, store); Python urllib GET only, one thread: $(awk -v t="$py_t" -v n=$m 'BEGIN {printf "%.0f", n / t}') req/s"
+  echo "    done: $(q -c "SELECT count(*) FROM spine.jobs WHERE kind = 'fetch_image' AND state = 'done'") of $m; stored $(q -c "SELECT count(*) FROM marketplace.image_fetches")"
+  report "fetch_image $m jobs, $workers workers" "$fetch_t" "python_urllib_get_sequential" "$py_t" "(info)" ""
+  q -c "SELECT spine.stop_workers()" >/dev/null
+  kill "$http_pid" 2>/dev/null; rm -f "$portfile" "$urls"
+  q -c "ALTER SYSTEM RESET spine.fetch_allow_addresses" -c "SELECT pg_reload_conf()" >/dev/null
+
+  local minilm=${SPINE_MODELS_DIR:-/usr/local/share/spine/models}/all-MiniLM-L6-v2-int8
+  if [ ! -s "$minilm/model.onnx" ]; then
+    echo "    SKIPPED text embeddings through the queue: all-MiniLM-L6-v2 is not installed (make models)"
+    return 0
+  fi
+  say "workers: $texts embed_text jobs with all-MiniLM-L6-v2 int8 (one session, then $workers workers) against ml.embed_text called directly"
+  scripts/models.sh register -h "$DIR" -p "$PORT" -U postgres -d "$DB" >/dev/null
+  q -c "SELECT spine.clear_demo_data()" -c "SET spine.demo_anchor = '2026-11-01 00:00+00'" -c "SELECT spine.generate_demo_data($texts, 90, 42)" \
+    -c "SELECT spine.set_setting('images.text_model', 'minilm')" -c "SELECT count(*) FROM ml.embed_texts('minilm', ARRAY['warm up'])" >/dev/null
+  local direct queued_one queued_w
+  direct=$(best_of 3 direct -c "SELECT count(ml.embed_text('minilm', concat_ws(E'\n', nullif(btrim(title), ''), nullif(btrim(description), ''))))
+                                FROM marketplace.listings WHERE title IS NOT NULL OR description IS NOT NULL")
+  q -c "SELECT spine.image_embed()" >/dev/null
+  queued_one=$(time_sql one -c "SELECT count(*) FROM spine.run_jobs($texts + 10)")
+  q -c "DELETE FROM ml.text_embeddings" -c "DELETE FROM spine.jobs" -c "SELECT spine.image_embed()" >/dev/null
+  q -c "SELECT cardinality(spine.launch_workers($workers))" >/dev/null
+  queued_w=$(drain_time embed_text)
+  q -c "SELECT spine.stop_workers()" >/dev/null
+  local n
+  n=$(q -c "SELECT count(*) FROM ml.text_embeddings")
+  echo "    texts embedded: $n; jobs/s: direct ml.embed_text $(awk -v t="$direct" -v n="$n" 'BEGIN {printf "%.0f", n / t}'), queue in one session $(awk -v t="$queued_one" -v n="$n" 'BEGIN {printf "%.0f", n / t}'), queue with $workers workers $(awk -v t="$queued_w" -v n="$n" 'BEGIN {printf "%.0f", n / t}')"
+  report "embed_text $n jobs, one session" "$queued_one" "ml.embed_text_direct" "$direct" "(queue overhead)" ""
+  report "embed_text $n jobs, $workers workers" "$queued_w" "ml.embed_text_direct" "$direct" "(info)" ""
+  q -c "SELECT spine.set_setting('images.text_model', NULL)" -c "SELECT spine.clear_demo_data()" >/dev/null
+}
+
 case "${BENCH:-all}" in
-  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_healing; bench_pipelines; bench_stores; bench_onnx ;;
+  all) bench_generator; bench_hashing; bench_governance; bench_models; bench_healing; bench_pipelines; bench_stores; bench_onnx; bench_workers ;;
+  workers) bench_workers ;;
   healing) bench_healing ;;
   onnx) bench_onnx ;;
   governance) bench_governance ;;
@@ -433,7 +508,7 @@ case "${BENCH:-all}" in
   models) bench_models ;;
   pipelines) bench_pipelines ;;
   stores) bench_stores ;;
-  *) echo "BENCH must be all, generator, hashing, governance, models, healing, pipelines, stores or onnx" >&2; exit 2 ;;
+  *) echo "BENCH must be all, generator, hashing, governance, models, healing, pipelines, stores, onnx or workers" >&2; exit 2 ;;
 esac
 
 echo

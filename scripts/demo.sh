@@ -36,5 +36,14 @@ else
   echo "(text embeddings: 'make models' fetches all-MiniLM-L6-v2 and the demo then shows a semantic search)"
 fi
 
+say "the job queue: two preloaded workers fetch and colour-label images served by a local HTTP server"
+PORTFILE=$(mktemp)
+python3 pgrx-tests/http_fixture.py "$PORTFILE" &
+HTTP_PID=$!
+for _ in $(seq 50); do [ -s "$PORTFILE" ] && break; sleep 0.1; done
+psql_in "$DIR" "$PORT" "$DB" -v port="$(cat "$PORTFILE")" -f scripts/demo_workers.sql
+kill "$HTTP_PID" 2>/dev/null
+rm -f "$PORTFILE"
+
 echo
 echo "The demo cluster keeps running: make psql opens a shell into it, make demo-stop stops it."

@@ -124,7 +124,7 @@ LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT (count(*) FILTER (WHERE pg_terminate_backend(w.pid)))::int FROM w
 $$;
 COMMENT ON FUNCTION spine.stop_workers() IS
-    'spine: asks this database''s job workers to stop (SIGTERM): each finishes its job and exits for good (preloaded ones come back when the server restarts); returns how many were asked';
+    'spine: asks this database''s job workers to stop (SIGTERM): each finishes its job and exits; launched ones stay stopped, preloaded ones are started again by the postmaster 10 s later (spine.workers = 0 turns them off); returns how many were asked';
 
 ---------------------------------------------------------------------------------------------
 -- The steps of marketplace_image_pipeline_30m: what needs doing becomes jobs

@@ -19,3 +19,8 @@ REVOKE EXECUTE ON FUNCTION ml.deploy(text, integer) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ml.rollback(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ml._train(text, regclass, text, text, text[], jsonb), ml.train(text, regclass, text, text, text[], jsonb),
     ml.deploy(text, integer), ml.rollback(text) TO spine_trainer, spine_admin;
+
+-- Workers (docs/workers.md): the jobs run as the bootstrap superuser, so starting, stopping and
+-- running them in a session is for superusers. Enqueueing needs INSERT on spine.jobs (superusers;
+-- grant it to let a role enqueue).
+REVOKE EXECUTE ON FUNCTION spine.run_jobs(integer), spine.launch_workers(integer), spine.stop_workers() FROM PUBLIC;
