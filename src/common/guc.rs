@@ -82,24 +82,29 @@ pub static FETCH_CONTENT_TYPES: GucSetting<Option<CString>> = GucSetting::<Optio
 pub static IMAGE_MAX_PIXELS: GucSetting<i32> = GucSetting::<i32>::new(40_000_000);
 
 fn define_workers() {
-    GucRegistry::define_int_guc(
-        c"spine.workers",
-        c"Job workers started with the server when spine is in shared_preload_libraries (0 = none).",
-        c"They serve the queue of spine.worker_database; spine.launch_workers starts more in any database.",
-        &WORKERS,
-        0,
-        64,
-        GucContext::Postmaster,
-        GucFlags::default(),
-    );
-    GucRegistry::define_string_guc(
-        c"spine.worker_database",
-        c"The database whose job queue (spine.jobs) the preloaded job workers serve.",
-        c"A worker waits, logging once, until spine is installed there.",
-        &WORKER_DATABASE,
-        GucContext::Postmaster,
-        GucFlags::default(),
-    );
+    // postmaster-context settings can only be defined while the server starts (preloading);
+    // without preloading there are no preloaded workers for them to configure
+    // SAFETY: plain read of a postmaster global
+    if unsafe { pgrx::pg_sys::process_shared_preload_libraries_in_progress } {
+        GucRegistry::define_int_guc(
+            c"spine.workers",
+            c"Job workers started with the server when spine is in shared_preload_libraries (0 = none).",
+            c"They serve the queue of spine.worker_database; spine.launch_workers starts more in any database.",
+            &WORKERS,
+            0,
+            64,
+            GucContext::Postmaster,
+            GucFlags::default(),
+        );
+        GucRegistry::define_string_guc(
+            c"spine.worker_database",
+            c"The database whose job queue (spine.jobs) the preloaded job workers serve.",
+            c"A worker waits, logging once, until spine is installed there.",
+            &WORKER_DATABASE,
+            GucContext::Postmaster,
+            GucFlags::default(),
+        );
+    }
     GucRegistry::define_int_guc(
         c"spine.worker_poll_interval",
         c"How long an idle job worker waits before looking at the queue again.",

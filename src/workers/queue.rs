@@ -10,7 +10,8 @@
 //!    job is runnable again when its worker is gone (no live `spine job worker` with that pid:
 //!    killed, crashed, the server restarted) or its visibility timeout passed (a hung worker).
 //! 3. The work and its outcome share one transaction (`lock_mine` … `done` / `failed`): the job
-//!    row is locked `FOR UPDATE` (so nobody else can take it over meanwhile) and checked to be
+//!    row is locked `FOR UPDATE` (waiting for a claim query that holds it for a moment; then
+//!    nobody else can take it over meanwhile) and checked to be
 //!    still this worker's claim (same pid and attempt); the job's writes and `done` commit
 //!    together or not at all. A worker killed in the middle leaves nothing behind and the job
 //!    runs again: every job ends done exactly once in effect. (A fetch's HTTP request happens
@@ -168,10 +169,13 @@ pub fn claim(visibility_timeout_s: i32) -> Option<Claimed> {
 }
 
 /// Locks the job row and checks it is still this worker's claim (same pid, same attempt).
+/// It waits for the lock: another worker's claim query can hold it for a moment (a row that
+/// fails the claim's re-check stays locked until that claim commits), and a worker that took
+/// the job over holds it while it works; after either, the re-check says whose the job is.
 pub fn lock_mine(c: &Claimed) -> bool {
     one::<bool>(
         "locking the job",
-        "SELECT true FROM spine.jobs WHERE job_id = $1 AND state = 'running' AND locked_by = pg_backend_pid() AND attempts = $2 FOR UPDATE SKIP LOCKED",
+        "SELECT true FROM spine.jobs WHERE job_id = $1 AND state = 'running' AND locked_by = pg_backend_pid() AND attempts = $2 FOR UPDATE",
         &[c.job_id.into(), c.attempts.into()],
     )
     .unwrap_or(false)
