@@ -195,5 +195,5 @@ SELECT capability, status FROM (VALUES
   (7, 'model registry, governed training, slow21 / fast24 / survival deployments', 'ready'),
   (8, 'dedupe, battery extraction and refit, make/model normalisation', 'ready'),
   (9, 'ONNX Runtime: imported models, text and image embeddings', 'ready (MiniLM after make models)'),
-  (10, 'background workers and the job queue (image fetch, labels, embeddings)', 'not yet in this build')
+  (10, 'background workers and the job queue (image fetch, labels, embeddings)', 'ready (shown below)')
 ) AS c(n, capability, status) ORDER BY n;

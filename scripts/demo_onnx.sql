@@ -6,8 +6,8 @@
 CREATE TEMP TABLE demo_emb AS
 SELECT l.listing_id, l.title, b.embedding
 FROM (SELECT array_agg(listing_id ORDER BY listing_id) AS ids, array_agg(title || '. ' || description ORDER BY listing_id) AS texts
-      FROM (SELECT * FROM marketplace.listings ORDER BY listing_id DESC LIMIT 2000) x) a,
-     ml.embed_texts('minilm', a.texts) b
+      FROM (SELECT * FROM marketplace.listings ORDER BY listing_id DESC LIMIT 2000) x) a
+CROSS JOIN LATERAL ml.embed_texts('minilm', a.texts) b
 JOIN marketplace.listings l ON l.listing_id = a.ids[b.ordinality];
 \timing off
 SELECT count(*) AS listings_embedded, min(cardinality(embedding)) AS dimension FROM demo_emb;

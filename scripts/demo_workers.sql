@@ -38,7 +38,7 @@ BEGIN
 END $$;
 SELECT kind, pending, running, done, failed, dead FROM spine.job_queue_status WHERE done + dead > 0 ORDER BY kind;
 SELECT count(*) AS fetched, min(width) || 'x' || min(height) AS size, count(DISTINCT blake3) AS distinct_images,
-       count(DISTINCT dhash) AS distinct_dhash FROM marketplace.image_fetches f JOIN demo_img d USING (image_id);
+       count(DISTINCT dhash) AS distinct_dhashes FROM marketplace.image_fetches f JOIN demo_img d USING (image_id);
 \echo 'Colour labels against the colour each listing states:'
 SELECT d.colour AS listed, l.label, count(*) AS images, round(avg(l.confidence)::numeric, 2) AS confidence
 FROM demo_img d JOIN marketplace.image_labels l ON l.image_id = d.image_id AND l.label_kind = 'colour'

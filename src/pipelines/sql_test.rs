@@ -141,7 +141,7 @@ mod tests {
         assert_eq!((c.sqlstate.as_str(), c.message.as_str()), ("42704", "spine.set_setting: unknown setting \"survival.missed_cycle\""));
         assert_eq!(s("SELECT spine.set_setting('survival.missed_cycles', NULL)"), "3");
         assert_eq!(s("SELECT spine.set_setting('pipelines.history_retention', '7 days')"), "7 days");
-        assert_eq!(i("SELECT count(*) FROM spine.pipeline_settings"), 19);
+        assert_eq!(i("SELECT count(*) FROM spine.pipeline_settings"), 27);
     }
 
     // ------------------------------------------------------------------ pg_cron
