@@ -94,7 +94,7 @@ CREATE TABLE ml.text_embeddings (
     PRIMARY KEY (listing_id, model)
 );
 COMMENT ON TABLE ml.text_embeddings IS
-    'spine: sentence embeddings of each listing''s title, description and image caption (embed_text jobs; the seed''s sbert_vec_upsert_title_desc_caption). source_hash is the BLAKE3 of the model version and source_text: a job whose text did not change leaves the row alone.';
+    'spine: sentence embeddings of each listing''s title, description and image caption (embed_text jobs; the seed''s sbert_vec_upsert_title_desc_caption). source_hash is the BLAKE3 of the model version and source_text: a job whose text did not change keeps the vector and only moves embedded_at (the last time the vector was confirmed for the listing''s current text). Similarity search compares vectors of the deployed model version only.';
 SELECT pg_catalog.pg_extension_config_dump('ml.text_embeddings', '');
 
 CREATE TABLE ml.image_embeddings (
@@ -141,7 +141,7 @@ BEGIN
         FROM marketplace.listing_images i
         LEFT JOIN marketplace.image_fetches f ON f.image_id = i.image_id
         WHERE (f.image_id IS NULL OR f.url <> i.url)
-          AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'fetch_image' AND j.state = 'dead'
+          AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'fetch_image' AND j.state IN ('pending', 'running', 'failed', 'dead')
                                                       AND j.payload = jsonb_build_object('image_id', i.image_id, 'url', i.url))
         ORDER BY i.image_id
         LIMIT lim),
@@ -167,8 +167,8 @@ BEGIN
         FROM marketplace.image_fetches f
         LEFT JOIN marketplace.image_labels l ON l.image_id = f.image_id AND l.label_kind = 'colour' AND l.model = 'spine_kmeans_lab'
         WHERE (l.image_id IS NULL OR l.labeled_at < f.fetched_at)
-          AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'label_colour' AND j.state = 'dead'
-                                                      AND j.payload = jsonb_build_object('image_id', f.image_id) AND j.finished_at >= f.fetched_at)
+          AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'label_colour' AND j.payload = jsonb_build_object('image_id', f.image_id)
+                                                      AND (j.state IN ('pending', 'running', 'failed') OR (j.state = 'dead' AND j.finished_at >= f.fetched_at)))
         ORDER BY f.image_id
         LIMIT lim),
     ins AS (
@@ -202,8 +202,8 @@ BEGIN
         FROM marketplace.image_fetches f
         LEFT JOIN marketplace.image_labels l ON l.image_id = f.image_id AND l.label_kind = 'damage' AND l.model = dmodel
         WHERE (l.image_id IS NULL OR l.labeled_at < f.fetched_at)
-          AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'label_damage' AND j.state = 'dead'
-                                                      AND j.payload = jsonb_build_object('image_id', f.image_id, 'model', dmodel) AND j.finished_at >= f.fetched_at)
+          AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'label_damage' AND j.payload = jsonb_build_object('image_id', f.image_id, 'model', dmodel)
+                                                      AND (j.state IN ('pending', 'running', 'failed') OR (j.state = 'dead' AND j.finished_at >= f.fetched_at)))
         ORDER BY f.image_id
         LIMIT lim),
     ins AS (
@@ -239,13 +239,15 @@ BEGIN
             SELECT jsonb_build_object('listing_id', l.listing_id, 'model', text_model) AS payload
             FROM marketplace.listings l
             LEFT JOIN ml.text_embeddings e ON e.listing_id = l.listing_id AND e.model = text_model
-            WHERE (l.title IS NOT NULL OR l.description IS NOT NULL)
+            WHERE (nullif(btrim(l.title), '') IS NOT NULL OR nullif(btrim(l.description), '') IS NOT NULL)
               AND (e.listing_id IS NULL OR e.model_version <> v OR l.updated_at > e.embedded_at
                    OR EXISTS (SELECT 1 FROM marketplace.listing_images i JOIN marketplace.image_labels il USING (image_id)
                               WHERE i.listing_id = l.listing_id AND il.labeled_at > e.embedded_at))
-              AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'embed_text' AND j.state = 'dead'
+              -- a dead job is repeated once the listing changed after it died, at most once a day
+              AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'embed_text'
                                                           AND j.payload = jsonb_build_object('listing_id', l.listing_id, 'model', text_model)
-                                                          AND j.finished_at >= l.updated_at)
+                                                          AND (j.state IN ('pending', 'running', 'failed')
+                                                               OR (j.state = 'dead' AND (j.finished_at >= l.updated_at OR j.finished_at > now() - interval '1 day'))))
             ORDER BY l.listing_id
             LIMIT lim),
         ins AS (
@@ -267,9 +269,9 @@ BEGIN
             FROM marketplace.image_fetches f
             LEFT JOIN ml.image_embeddings e ON e.image_id = f.image_id AND e.model = image_model
             WHERE (e.image_id IS NULL OR e.source_blake3 <> f.blake3 OR e.model_version <> v)
-              AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'embed_image' AND j.state = 'dead'
+              AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'embed_image'
                                                           AND j.payload = jsonb_build_object('image_id', f.image_id, 'model', image_model)
-                                                          AND j.finished_at >= f.fetched_at)
+                                                          AND (j.state IN ('pending', 'running', 'failed') OR (j.state = 'dead' AND j.finished_at >= f.fetched_at)))
             ORDER BY f.image_id
             LIMIT lim),
         ins AS (
@@ -287,6 +289,20 @@ COMMENT ON FUNCTION spine.image_embed() IS
 ---------------------------------------------------------------------------------------------
 -- Similarity search over the stored vectors (exact: a scan, cosine per row)
 ---------------------------------------------------------------------------------------------
+-- the deployed version of an embedding model: vectors of other versions are not comparable
+CREATE FUNCTION ml._embedding_version(model text, func text) RETURNS integer
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v integer;
+BEGIN
+    SELECT m.version INTO v FROM ml.deployments d JOIN ml.models m USING (model_id) WHERE d.name = model AND m.task = 'embedding';
+    IF v IS NULL THEN
+        RAISE EXCEPTION '%: no deployed embedding model named "%"', func, model
+            USING ERRCODE = '42704', HINT = 'SELECT name FROM ml.model_status WHERE task = ''embedding''; lists them.';
+    END IF;
+    RETURN v;
+END $$;
+
 CREATE FUNCTION ml._embedding_model(setting text, model text, func text) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -304,20 +320,21 @@ RETURNS TABLE (listing_id bigint, similarity float8)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     m text := ml._embedding_model('images.text_model', model, 'ml.similar_listings');
+    v integer := ml._embedding_version(m, 'ml.similar_listings');
     q real[];
 BEGIN
     IF k IS NULL OR k < 1 THEN
         RAISE EXCEPTION 'ml.similar_listings: k must be a positive number of listings, got %', coalesce(k::text, 'NULL') USING ERRCODE = '22023';
     END IF;
-    SELECT e.embedding INTO q FROM ml.text_embeddings e WHERE e.listing_id = similar_listings.listing AND e.model = m;
+    SELECT e.embedding INTO q FROM ml.text_embeddings e WHERE e.listing_id = similar_listings.listing AND e.model = m AND e.model_version = v;
     IF q IS NULL THEN
-        RAISE EXCEPTION 'ml.similar_listings: listing % has no text embedding from model "%"', similar_listings.listing, m
+        RAISE EXCEPTION 'ml.similar_listings: listing % has no text embedding from the deployed version % of model "%"', similar_listings.listing, v, m
             USING ERRCODE = '55000', HINT = 'Embed it first: SELECT spine.enqueue(''embed_text'', jsonb_build_object(''listing_id'', id, ''model'', name)), then let a worker (or spine.run_jobs()) run it.';
     END IF;
     RETURN QUERY
         SELECT e.listing_id, ml.cosine_similarity(e.embedding, q) AS s
         FROM ml.text_embeddings e
-        WHERE e.model = m AND e.listing_id <> similar_listings.listing
+        WHERE e.model = m AND e.model_version = v AND e.listing_id <> similar_listings.listing
         ORDER BY s DESC NULLS LAST, e.listing_id
         LIMIT k;
 END $$;
@@ -329,6 +346,7 @@ RETURNS TABLE (listing_id bigint, similarity float8)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     m text := ml._embedding_model('images.text_model', model, 'ml.search_listings');
+    v integer := ml._embedding_version(m, 'ml.search_listings');
     q real[];
 BEGIN
     IF k IS NULL OR k < 1 THEN
@@ -341,7 +359,7 @@ BEGIN
     RETURN QUERY
         SELECT e.listing_id, ml.cosine_similarity(e.embedding, q) AS s
         FROM ml.text_embeddings e
-        WHERE e.model = m
+        WHERE e.model = m AND e.model_version = v
         ORDER BY s DESC NULLS LAST, e.listing_id
         LIMIT k;
 END $$;
@@ -353,20 +371,21 @@ RETURNS TABLE (image_id bigint, listing_id bigint, similarity float8)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     m text := ml._embedding_model('images.image_model', model, 'ml.similar_images');
+    v integer := ml._embedding_version(m, 'ml.similar_images');
     q real[];
 BEGIN
     IF k IS NULL OR k < 1 THEN
         RAISE EXCEPTION 'ml.similar_images: k must be a positive number of images, got %', coalesce(k::text, 'NULL') USING ERRCODE = '22023';
     END IF;
-    SELECT e.embedding INTO q FROM ml.image_embeddings e WHERE e.image_id = similar_images.image AND e.model = m;
+    SELECT e.embedding INTO q FROM ml.image_embeddings e WHERE e.image_id = similar_images.image AND e.model = m AND e.model_version = v;
     IF q IS NULL THEN
-        RAISE EXCEPTION 'ml.similar_images: image % has no embedding from model "%"', similar_images.image, m
+        RAISE EXCEPTION 'ml.similar_images: image % has no embedding from the deployed version % of model "%"', similar_images.image, v, m
             USING ERRCODE = '55000', HINT = 'Embed it first: SELECT spine.enqueue(''embed_image'', jsonb_build_object(''image_id'', id, ''model'', name)), then let a worker (or spine.run_jobs()) run it.';
     END IF;
     RETURN QUERY
         SELECT e.image_id, i.listing_id, ml.cosine_similarity(e.embedding, q) AS s
         FROM ml.image_embeddings e JOIN marketplace.listing_images i ON i.image_id = e.image_id
-        WHERE e.model = m AND e.image_id <> similar_images.image
+        WHERE e.model = m AND e.model_version = v AND e.image_id <> similar_images.image
         ORDER BY s DESC NULLS LAST, e.image_id
         LIMIT k;
 END $$;

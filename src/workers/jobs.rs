@@ -230,6 +230,9 @@ fn embed_text(c: &Claimed, p: &Payload) -> Result<Value, Failure> {
     let hash = kinds::source_hash(&model, version, &text);
     let old = one::<Vec<u8>>("reading the stored embedding", "SELECT source_hash FROM ml.text_embeddings WHERE listing_id = $1 AND model = $2", &[id.into(), model.as_str().into()]);
     if old.as_deref() == Some(&hash[..]) {
+        // checked now: the pipeline does not enqueue it again until the listing changes again
+        Spi::run_with_args("UPDATE ml.text_embeddings SET embedded_at = now() WHERE listing_id = $1 AND model = $2", &[id.into(), model.as_str().into()])
+            .or_raise("recording the check");
         return Ok(json!({"unchanged": true, "model_version": version}));
     }
     let v = predict::embed_texts("embed_text job", &model, &[text.as_str()]).pop().unwrap_or_default();

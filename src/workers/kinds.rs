@@ -159,12 +159,13 @@ pub fn after_failure(attempts: i32, max_attempts: i32, permanent: bool, base: f6
 }
 
 /// Is an error with this SQLSTATE worth retrying? Data exceptions (22), integrity violations
-/// (23), undefined objects and other errors in the request (42), unsupported features (0A) and
+/// (23), undefined objects and other errors in the request (42), unsupported features (0A),
+/// program limits (54) and
 /// objects not in the required state (55000: e.g. an image not fetched yet) will fail the same
 /// way again: the job is dead at once. Everything else (serialization failures, deadlocks, lock
 /// timeouts, out of resources, I/O, internal errors and panics) is retried.
 pub fn sqlstate_is_permanent(state: &str) -> bool {
-    ["22", "23", "42", "0A"].iter().any(|c| state.starts_with(c)) || state == "55000"
+    ["22", "23", "42", "0A", "54"].iter().any(|c| state.starts_with(c)) || state == "55000"
 }
 
 /// The caption of a listing's images, from their labels: "colour: red; damage: none".

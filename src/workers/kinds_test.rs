@@ -60,7 +60,7 @@ fn backoff_doubles_up_to_the_cap() {
 
 #[test]
 fn permanent_sqlstates() {
-    for s in ["22023", "22P02", "23503", "42P01", "42883", "0A000", "55000"] {
+    for s in ["22023", "22P02", "23503", "42P01", "42883", "0A000", "54000", "55000"] {
         assert!(sqlstate_is_permanent(s), "{s}");
     }
     for s in ["40001", "40P01", "55P03", "53200", "XX000", "58P01", "57014", "08006"] {

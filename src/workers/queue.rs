@@ -148,7 +148,7 @@ WITH c AS (
     FOR UPDATE OF j SKIP LOCKED)
 UPDATE spine.jobs j
 SET state = 'running', attempts = j.attempts + 1, locked_by = pg_backend_pid(),
-    locked_until = now() + $1 * interval '1 second', started_at = now()
+    locked_until = now() + $1::float8 * interval '1 second', started_at = now()
 FROM c
 WHERE j.job_id = c.job_id
 RETURNING j.job_id, j.kind, j.payload, j.attempts, j.max_attempts, c.old_state = 'running'";
@@ -228,11 +228,18 @@ pub fn prune() -> i64 {
 /// Puts dead jobs back in the queue with fresh attempts (one job, or every dead job of a kind,
 /// or every dead job); returns how many. A dead job whose work is open again meanwhile is left.
 pub fn requeue(job_id: Option<i64>, kind: Option<&str>) -> i64 {
+    // the newest dead job per kind and payload (older dead copies of the same work stay dead),
+    // and none whose work is open again
     Spi::get_one_with_args::<i64>(
-        "WITH r AS (UPDATE spine.jobs j SET state = 'pending', attempts = 0, run_after = now(), finished_at = NULL, locked_by = NULL, locked_until = NULL
-                   WHERE j.state = 'dead' AND ($1::bigint IS NULL OR j.job_id = $1) AND ($2::text IS NULL OR j.kind = $2)
-                     AND NOT EXISTS (SELECT 1 FROM spine.jobs o WHERE o.kind = j.kind AND o.payload = j.payload AND o.state IN ('pending', 'running', 'failed'))
-                   RETURNING 1)
+        "WITH pick AS (
+             SELECT DISTINCT ON (j.kind, j.payload) j.job_id
+             FROM spine.jobs j
+             WHERE j.state = 'dead' AND ($1::bigint IS NULL OR j.job_id = $1) AND ($2::text IS NULL OR j.kind = $2)
+               AND NOT EXISTS (SELECT 1 FROM spine.jobs o WHERE o.kind = j.kind AND o.payload = j.payload AND o.state IN ('pending', 'running', 'failed'))
+             ORDER BY j.kind, j.payload, j.job_id DESC),
+         r AS (UPDATE spine.jobs j SET state = 'pending', attempts = 0, run_after = now(), finished_at = NULL, locked_by = NULL, locked_until = NULL
+               FROM pick WHERE j.job_id = pick.job_id
+               RETURNING 1)
          SELECT count(*) FROM r",
         &[job_id.into(), kind.into()],
     )

@@ -97,8 +97,17 @@ pub enum Round {
     Broken(String),
 }
 
+/// Read-only checks (no transaction id is assigned while a worker is idle).
+fn read_bool(sql: &str) -> bool {
+    Spi::connect(|c| c.select(sql, Some(1), &[]).ok().and_then(|t| t.first().get_one::<bool>().ok().flatten())).unwrap_or(false)
+}
+
 fn installed() -> bool {
-    Spi::get_one::<bool>("SELECT to_regclass('spine.jobs') IS NOT NULL AND to_regclass('marketplace.image_fetches') IS NOT NULL").ok().flatten().unwrap_or(false)
+    read_bool("SELECT to_regclass('spine.jobs') IS NOT NULL AND to_regclass('marketplace.image_fetches') IS NOT NULL")
+}
+
+fn anything_runnable() -> bool {
+    read_bool("SELECT EXISTS (SELECT 1 FROM spine.jobs WHERE state IN ('pending', 'failed', 'running') AND run_after <= now())")
 }
 
 /// Runs one job end to end in a worker: claim (committed), prepare (no transaction), apply and
@@ -110,6 +119,12 @@ fn worker_round() -> Round {
             if !installed() {
                 return Ok(None);
             }
+            if !anything_runnable() {
+                return Err(Round::Idle);
+            }
+            // the claim is durable even though the job's own commit is not: a job that crashes
+            // the server right after its claim must still have its attempt counted
+            Spi::run("SET LOCAL synchronous_commit = on").map_err(|e| Round::Broken(e.to_string()))?;
             let Some(c) = queue::claim(vt) else { return Err(Round::Idle) };
             let url = jobs::url_to_fetch(&c);
             Ok(Some((c, url)))
@@ -185,8 +200,17 @@ pub fn run_here(max: i32) -> Vec<(i64, String, String, Option<Value>)> {
     let mut out = Vec::new();
     for _ in 0..max {
         pgrx::check_for_interrupts!();
+        // a fresh view of pg_stat_activity for each claim: a worker started since the last
+        // one must not look dead (the claim takes over jobs whose worker is gone)
+        // SAFETY: drops this backend's cached statistics snapshot
+        unsafe { pg_sys::pgstat_clear_snapshot() };
         let Some(c) = queue::claim(vt) else { break };
-        let prepared = jobs::url_to_fetch(&c).and_then(|u| jobs::prepare(u, &policy));
+        let prepared = match subxact::run(false, AssertUnwindSafe(|| jobs::url_to_fetch(&c))) {
+            Ok(Ok(u)) => std::panic::catch_unwind(AssertUnwindSafe(|| jobs::prepare(u, &policy)))
+                .unwrap_or_else(|_| Err(Failure { code: "XX000".into(), message: "the fetch panicked (a bug in spine)".into(), permanent: false })),
+            Ok(Err(f)) => Err(f),
+            Err(caught) => Err(caught_failure(&caught)),
+        };
         let state = finish(&c, prepared);
         let (result, error) = Spi::connect(|s| {
             s.select("SELECT result, last_error FROM spine.jobs WHERE job_id = $1", Some(1), &[c.job_id.into()])
@@ -227,9 +251,13 @@ pub extern "C-unwind" fn spine_job_worker(arg: pg_sys::Datum) {
         BackgroundWorker::connect_worker_to_spi_by_oid(Some(pg_sys::Oid::from(db)), None);
     }
     // A job's writes and its `done` commit together, so an asynchronous commit lost in a crash
-    // only means the job runs again (its effect is still once); a claim lost the same way leaves
-    // the job pending. Not waiting for the WAL flush halves a short job's cost.
-    let _ = BackgroundWorker::transaction(|| subxact::run(false, || Spi::run("SET synchronous_commit = off")));
+    // only means the job runs again (its effect is still once); the claim commits synchronously
+    // (worker_round). A pinned search_path: the worker runs as superuser, and nothing in a
+    // database's public schema may stand in for an operator or function of ours. A lock wait
+    // ends (55P03, retried) instead of blocking a worker that SIGTERM cannot reach there.
+    let _ = BackgroundWorker::transaction(|| {
+        subxact::run(false, || Spi::run("SET synchronous_commit = off; SET search_path = pg_catalog, pg_temp; SET lock_timeout = '30s'"))
+    });
     let mut said_not_installed = false;
     let mut last_prune = Instant::now() - Duration::from_secs(3600);
     let mut broken_since: Option<Instant> = None;

@@ -78,6 +78,13 @@ SELECT spine.requeue_jobs(kind => 'fetch_image') AS requeued;
 SELECT state, attempts FROM spine.jobs WHERE kind = 'fetch_image' ORDER BY job_id;
 SELECT pg_temp.try($$SELECT spine.requeue_jobs(kind => 'fetch')$$);
 SELECT count(*) FILTER (WHERE state = 'dead') AS dead FROM spine.run_jobs();
+-- two dead copies of the same work: requeue brings back one (the newest), never two open copies
+SELECT spine.enqueue('fetch_image', '{"image_id": 900012}') > 0 AS queued;
+SELECT state FROM spine.run_jobs();
+SELECT count(*) AS dead_copies FROM spine.jobs WHERE payload = '{"image_id": 900012}' AND state = 'dead';
+SELECT spine.requeue_jobs(kind => 'fetch_image') AS requeued;
+SELECT state, count(*) FROM spine.jobs WHERE payload = '{"image_id": 900012}' GROUP BY 1 ORDER BY 1;
+SELECT state FROM spine.run_jobs() ORDER BY job_id;
 
 -- 5. labelling an image that was never fetched fails permanently with the reason
 SELECT spine.enqueue('label_colour', '{"image_id": 900014}') > 0 AS queued;
