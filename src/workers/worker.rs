@@ -157,7 +157,7 @@ fn worker_round() -> Round {
 /// outcome; returns the job's new state ("abandoned" when the claim was taken over).
 pub fn finish(c: &Claimed, prepared: Result<Prepared, Failure>) -> String {
     if !queue::lock_mine(c) {
-        pgrx::log!("spine job worker: job {} was taken over by another worker; dropping this attempt's result", c.job_id);
+        pgrx::log!("spine job worker: job {} is no longer this worker's claim (taken over, requeued or deleted); dropping this attempt's result", c.job_id);
         return "abandoned".into();
     }
     if c.taken_over {
