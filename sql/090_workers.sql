@@ -129,27 +129,32 @@ COMMENT ON FUNCTION spine.stop_workers() IS
 ---------------------------------------------------------------------------------------------
 -- The steps of marketplace_image_pipeline_30m: what needs doing becomes jobs
 ---------------------------------------------------------------------------------------------
+-- Inserts jobs of one kind (work already open is skipped); returns how many were enqueued.
+CREATE FUNCTION spine._enqueue_jobs(kind text, payloads jsonb[]) RETURNS bigint
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    WITH ins AS (
+        INSERT INTO spine.jobs (kind, payload, max_attempts)
+        SELECT $1, p, spine._setting('jobs.max_attempts')::integer FROM unnest($2) AS u(p)
+        ON CONFLICT (kind, payload) WHERE state IN ('pending', 'running', 'failed') DO NOTHING
+        RETURNING 1)
+    SELECT count(*) FROM ins
+$$;
+
 CREATE FUNCTION spine.image_fetch_pending() RETURNS bigint
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     n bigint;
     lim bigint := spine._setting('images.max_enqueue')::bigint;
-    m integer := spine._setting('jobs.max_attempts')::integer;
 BEGIN
-    WITH todo AS (
-        SELECT jsonb_build_object('image_id', i.image_id, 'url', i.url) AS payload
+    n := spine._enqueue_jobs('fetch_image', ARRAY(
+        SELECT jsonb_build_object('image_id', i.image_id, 'url', i.url)
         FROM marketplace.listing_images i
         LEFT JOIN marketplace.image_fetches f ON f.image_id = i.image_id
         WHERE (f.image_id IS NULL OR f.url <> i.url)
           AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'fetch_image' AND j.state IN ('pending', 'running', 'failed', 'dead')
                                                       AND j.payload = jsonb_build_object('image_id', i.image_id, 'url', i.url))
         ORDER BY i.image_id
-        LIMIT lim),
-    ins AS (
-        INSERT INTO spine.jobs (kind, payload, max_attempts) SELECT 'fetch_image', payload, m FROM todo
-        ON CONFLICT (kind, payload) WHERE state IN ('pending', 'running', 'failed') DO NOTHING
-        RETURNING 1)
-    SELECT count(*) INTO n FROM ins;
+        LIMIT lim));
     RETURN n;
 END $$;
 COMMENT ON FUNCTION spine.image_fetch_pending() IS
@@ -160,22 +165,16 @@ LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     n bigint;
     lim bigint := spine._setting('images.max_enqueue')::bigint;
-    m integer := spine._setting('jobs.max_attempts')::integer;
 BEGIN
-    WITH todo AS (
-        SELECT jsonb_build_object('image_id', f.image_id) AS payload
+    n := spine._enqueue_jobs('label_colour', ARRAY(
+        SELECT jsonb_build_object('image_id', f.image_id)
         FROM marketplace.image_fetches f
         LEFT JOIN marketplace.image_labels l ON l.image_id = f.image_id AND l.label_kind = 'colour' AND l.model = 'spine_kmeans_lab'
         WHERE (l.image_id IS NULL OR l.labeled_at < f.fetched_at)
           AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'label_colour' AND j.payload = jsonb_build_object('image_id', f.image_id)
                                                       AND (j.state IN ('pending', 'running', 'failed') OR (j.state = 'dead' AND j.finished_at >= f.fetched_at)))
         ORDER BY f.image_id
-        LIMIT lim),
-    ins AS (
-        INSERT INTO spine.jobs (kind, payload, max_attempts) SELECT 'label_colour', payload, m FROM todo
-        ON CONFLICT (kind, payload) WHERE state IN ('pending', 'running', 'failed') DO NOTHING
-        RETURNING 1)
-    SELECT count(*) INTO n FROM ins;
+        LIMIT lim));
     RETURN n;
 END $$;
 COMMENT ON FUNCTION spine.image_label_colour() IS
@@ -187,7 +186,6 @@ DECLARE
     n bigint;
     dmodel text := nullif(spine._setting('images.damage_model'), '');
     lim bigint := spine._setting('images.max_enqueue')::bigint;
-    m integer := spine._setting('jobs.max_attempts')::integer;
 BEGIN
     IF dmodel IS NULL THEN
         RAISE EXCEPTION 'spine.image_label_damage: no damage classifier is configured'
@@ -197,20 +195,15 @@ BEGIN
         RAISE EXCEPTION 'spine.image_label_damage: images.damage_model names "%", which is not a deployed image classifier', dmodel
             USING ERRCODE = '42704', HINT = 'Register one with ml.import_onnx_image_classifier(name, onnx, labels), or fix the setting with spine.set_setting(''images.damage_model'', name).';
     END IF;
-    WITH todo AS (
-        SELECT jsonb_build_object('image_id', f.image_id, 'model', dmodel) AS payload
+    n := spine._enqueue_jobs('label_damage', ARRAY(
+        SELECT jsonb_build_object('image_id', f.image_id, 'model', dmodel)
         FROM marketplace.image_fetches f
         LEFT JOIN marketplace.image_labels l ON l.image_id = f.image_id AND l.label_kind = 'damage' AND l.model = dmodel
         WHERE (l.image_id IS NULL OR l.labeled_at < f.fetched_at)
           AND NOT EXISTS (SELECT 1 FROM spine.jobs j WHERE j.kind = 'label_damage' AND j.payload = jsonb_build_object('image_id', f.image_id, 'model', dmodel)
                                                       AND (j.state IN ('pending', 'running', 'failed') OR (j.state = 'dead' AND j.finished_at >= f.fetched_at)))
         ORDER BY f.image_id
-        LIMIT lim),
-    ins AS (
-        INSERT INTO spine.jobs (kind, payload, max_attempts) SELECT 'label_damage', payload, m FROM todo
-        ON CONFLICT (kind, payload) WHERE state IN ('pending', 'running', 'failed') DO NOTHING
-        RETURNING 1)
-    SELECT count(*) INTO n FROM ins;
+        LIMIT lim));
     RETURN n;
 END $$;
 COMMENT ON FUNCTION spine.image_label_damage() IS
@@ -224,7 +217,6 @@ DECLARE
     text_model text := nullif(spine._setting('images.text_model'), '');
     image_model text := nullif(spine._setting('images.image_model'), '');
     lim bigint := spine._setting('images.max_enqueue')::bigint;
-    m integer := spine._setting('jobs.max_attempts')::integer;
     v integer;
 BEGIN
     IF text_model IS NOT NULL THEN
@@ -235,8 +227,8 @@ BEGIN
         END IF;
         -- new listings, listings changed since their embedding, new image labels, a new model version;
         -- the job itself compares the text's hash and leaves an unchanged text alone
-        WITH todo AS (
-            SELECT jsonb_build_object('listing_id', l.listing_id, 'model', text_model) AS payload
+        k := spine._enqueue_jobs('embed_text', ARRAY(
+            SELECT jsonb_build_object('listing_id', l.listing_id, 'model', text_model)
             FROM marketplace.listings l
             LEFT JOIN ml.text_embeddings e ON e.listing_id = l.listing_id AND e.model = text_model
             WHERE (nullif(btrim(l.title), '') IS NOT NULL OR nullif(btrim(l.description), '') IS NOT NULL)
@@ -249,12 +241,7 @@ BEGIN
                                                           AND (j.state IN ('pending', 'running', 'failed')
                                                                OR (j.state = 'dead' AND (j.finished_at >= l.updated_at OR j.finished_at > now() - interval '1 day'))))
             ORDER BY l.listing_id
-            LIMIT lim),
-        ins AS (
-            INSERT INTO spine.jobs (kind, payload, max_attempts) SELECT 'embed_text', payload, m FROM todo
-            ON CONFLICT (kind, payload) WHERE state IN ('pending', 'running', 'failed') DO NOTHING
-            RETURNING 1)
-        SELECT count(*) INTO k FROM ins;
+            LIMIT lim));
         n := n + k;
     END IF;
     IF image_model IS NOT NULL THEN
@@ -264,8 +251,8 @@ BEGIN
             RAISE EXCEPTION 'spine.image_embed: images.image_model names "%", which is not a deployed embedding model', image_model
                 USING ERRCODE = '42704', HINT = 'Register one with ml.import_onnx_embedding(name, onnx, ''image''), or fix the setting with spine.set_setting(''images.image_model'', name).';
         END IF;
-        WITH todo AS (
-            SELECT jsonb_build_object('image_id', f.image_id, 'model', image_model) AS payload
+        k := spine._enqueue_jobs('embed_image', ARRAY(
+            SELECT jsonb_build_object('image_id', f.image_id, 'model', image_model)
             FROM marketplace.image_fetches f
             LEFT JOIN ml.image_embeddings e ON e.image_id = f.image_id AND e.model = image_model
             WHERE (e.image_id IS NULL OR e.source_blake3 <> f.blake3 OR e.model_version <> v)
@@ -273,12 +260,7 @@ BEGIN
                                                           AND j.payload = jsonb_build_object('image_id', f.image_id, 'model', image_model)
                                                           AND (j.state IN ('pending', 'running', 'failed') OR (j.state = 'dead' AND j.finished_at >= f.fetched_at)))
             ORDER BY f.image_id
-            LIMIT lim),
-        ins AS (
-            INSERT INTO spine.jobs (kind, payload, max_attempts) SELECT 'embed_image', payload, m FROM todo
-            ON CONFLICT (kind, payload) WHERE state IN ('pending', 'running', 'failed') DO NOTHING
-            RETURNING 1)
-        SELECT count(*) INTO k FROM ins;
+            LIMIT lim));
         n := n + k;
     END IF;
     RETURN n;
