@@ -1,7 +1,7 @@
 -- make demo, when `make models` has fetched all-MiniLM-L6-v2 (scripts/demo.sh registers it as
 -- 'minilm'): text embeddings of listings inside PostgreSQL, and a semantic search over them.
 \echo
-\echo '── 5. Text embeddings with all-MiniLM-L6-v2 int8 in ONNX Runtime (ml.embed_texts, ml.embed_text) ──'
+\echo '── 9. Text embeddings with all-MiniLM-L6-v2 int8 in ONNX Runtime (ml.embed_texts, ml.embed_text) ──'
 \timing on
 CREATE TEMP TABLE demo_emb AS
 SELECT l.listing_id, l.title, b.embedding

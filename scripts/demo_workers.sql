@@ -3,7 +3,7 @@
 -- marketplace's image CDN: 300 listings get an image in their listed colour (solid, 320 x 240);
 -- the workers fetch, hash and colour-label them.
 \echo
-\echo '── Job queue and workers: fetch 300 images from a local server, label their colour ──'
+\echo '── 10. Job queue and workers: fetch 300 images from a local server, label their colour ──'
 ALTER SYSTEM SET spine.fetch_allow_addresses = '127.0.0.1';
 SELECT pg_reload_conf();
 SELECT pg_sleep(0.5);
