@@ -49,8 +49,8 @@ pub struct ImageInfo {
     pub dhash: u64,
 }
 
-/// Sniff, size-check, decode and hash an image.
-pub fn inspect(bytes: &[u8], max_pixels: u64) -> Result<(ImageInfo, RgbImage), String> {
+/// Sniff the format (PNG or JPEG), check the size from the header against `max_pixels`, decode.
+fn decode(bytes: &[u8], max_pixels: u64) -> Result<(&'static str, DynamicImage), String> {
     let format = match image::guess_format(bytes) {
         Ok(ImageFormat::Png) => ImageFormat::Png,
         Ok(ImageFormat::Jpeg) => ImageFormat::Jpeg,
@@ -90,14 +90,25 @@ pub fn inspect(bytes: &[u8], max_pixels: u64) -> Result<(ImageInfo, RgbImage), S
     let img = reader(limits)
         .decode()
         .map_err(|e| format!("cannot decode {name} image: {e}"))?;
-    let info = ImageInfo {
+    Ok((name, img))
+}
+
+/// What is stored about a fetched image: format, dimensions, BLAKE3 of the bytes and dHash.
+pub fn inspect(bytes: &[u8], max_pixels: u64) -> Result<ImageInfo, String> {
+    let (name, img) = decode(bytes, max_pixels)?;
+    Ok(ImageInfo {
         format: name,
         width: img.width(),
         height: img.height(),
         blake3: *blake3::hash(bytes).as_bytes(),
         dhash: dhash(&img),
-    };
-    Ok((info, img.to_rgb8()))
+    })
+}
+
+/// The image's pixels as RGB8 (for the colour labeller), with the same checks as `inspect`.
+pub fn decode_rgb(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, String> {
+    decode(bytes, max_pixels).map(|(_, img)| img.to_rgb8())
+
 }
 
 /// Number of differing bits.

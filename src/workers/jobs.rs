@@ -88,11 +88,17 @@ fn max_pixels() -> u64 {
     guc::IMAGE_MAX_PIXELS.get().max(1) as u64
 }
 
+/// `prepare`, with a panic inside it (a bug) turned into a failed, retried attempt.
+pub fn prepare_caught(url: Option<String>, policy: &FetchPolicy) -> Result<Prepared, Failure> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare(url, policy)))
+        .unwrap_or_else(|_| Err(Failure { code: "XX000".into(), message: "the fetch panicked (a bug in spine)".into(), permanent: false }))
+}
+
 /// Outside any transaction: the HTTP request of a fetch_image job and what the bytes are.
 pub fn prepare(url: Option<String>, policy: &FetchPolicy) -> Result<Prepared, Failure> {
     let Some(url) = url else { return Ok(Prepared::Nothing) };
     let fetched = fetch::fetch(&url, policy).map_err(|e| fetch_failure(&e))?;
-    let (info, _) = imageinfo::inspect(&fetched.bytes, max_pixels()).map_err(|e| permanent("fetch:not_an_image", format!("{url}: {e}")))?;
+    let info = imageinfo::inspect(&fetched.bytes, max_pixels()).map_err(|e| permanent("fetch:not_an_image", format!("{url}: {e}")))?;
     Ok(Prepared::Fetched { url, fetched, info })
 }
 
@@ -181,7 +187,7 @@ fn label_colour(_c: &Claimed, p: &Payload) -> Result<Value, Failure> {
     kmeans_pool();
     let id = image_id(p);
     let (bytes, _) = fetched_bytes(id)?;
-    let (_, rgb) = imageinfo::inspect(&bytes, max_pixels()).map_err(|e| permanent("22023", format!("image {id}: {e}")))?;
+    let rgb = imageinfo::decode_rgb(&bytes, max_pixels()).map_err(|e| permanent("22023", format!("image {id}: {e}")))?;
     let l = colour::label_colour(&rgb, id as u64).map_err(|e| permanent("22023", format!("image {id}: {e}")))?;
     upsert_label(id, "colour", &l.label, l.confidence, COLOUR_MODEL);
     let clusters: Vec<Value> = l.clusters.iter().map(|k| json!({"colour": k.name, "share": k.share, "delta_e": k.delta_e})).collect();

@@ -138,11 +138,7 @@ fn worker_round() -> Round {
     };
     report(&format!("{} job {} (attempt {} of {})", c.kind, c.job_id, c.attempts, c.max_attempts));
     let prepared = match url {
-        Ok(u) => {
-            let policy = jobs::policy();
-            std::panic::catch_unwind(AssertUnwindSafe(|| jobs::prepare(u, &policy)))
-                .unwrap_or_else(|_| Err(Failure { code: "XX000".into(), message: "the fetch panicked (a bug in spine)".into(), permanent: false }))
-        }
+        Ok(u) => jobs::prepare_caught(u, &jobs::policy()),
         Err(f) => Err(f),
     };
     let outcome = BackgroundWorker::transaction(AssertUnwindSafe(|| subxact::run(false, || finish(&c, prepared))));
@@ -206,8 +202,7 @@ pub fn run_here(max: i32) -> Vec<(i64, String, String, Option<Value>)> {
         unsafe { pg_sys::pgstat_clear_snapshot() };
         let Some(c) = queue::claim(vt) else { break };
         let prepared = match subxact::run(false, AssertUnwindSafe(|| jobs::url_to_fetch(&c))) {
-            Ok(Ok(u)) => std::panic::catch_unwind(AssertUnwindSafe(|| jobs::prepare(u, &policy)))
-                .unwrap_or_else(|_| Err(Failure { code: "XX000".into(), message: "the fetch panicked (a bug in spine)".into(), permanent: false })),
+            Ok(Ok(u)) => jobs::prepare_caught(u, &policy),
             Ok(Err(f)) => Err(f),
             Err(caught) => Err(caught_failure(&caught)),
         };
